@@ -1,0 +1,80 @@
+"""``newsflow clean`` and ``newsflow extract``: the stage logic over JSONL, no Kafka.
+
+Both stream line by line (a record is written as soon as it is read) so they work in pipes and
+on inputs larger than memory. A line that is not a valid request gets an ``error`` field in its
+output line instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+
+def _requests(stream: IO[bytes]) -> Iterator[tuple[Any, dict[str, Any] | None, str | None]]:
+    for line in stream:
+        if not line.strip():
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield None, None, f"invalid JSON: {exc}"
+            continue
+        if not isinstance(obj, dict):
+            yield None, None, "line is not a JSON object"
+            continue
+        yield obj.get("id"), obj, None
+
+
+def _write(out: IO[bytes], obj: dict[str, Any]) -> None:
+    out.write(orjson.dumps(obj))
+    out.write(b"\n")
+
+
+def run_clean(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
+    """JSONL ``{"id", "html"|"text"}`` in -> JSONL ``{"id", "text", "title", "published_at"}`` out."""
+    from workers.clean import clean_page
+
+    src, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
+    for rid, obj, error in _requests(src):
+        result: dict[str, Any] = {"id": rid, "text": "", "title": None, "published_at": None}
+        if obj is not None:
+            html, text = obj.get("html"), obj.get("text")
+            if isinstance(html, str):
+                page = clean_page(html, "text/html")
+            elif isinstance(text, str):
+                page = clean_page(text, "text/plain")
+            else:
+                page, error = None, "needs a string 'html' or 'text' field"
+            if page is not None:
+                result.update(text=page.text, title=page.title, published_at=page.published_at)
+        if error:
+            result["error"] = error
+        _write(out, result)
+        out.flush() if src.isatty() else None
+    out.flush()
+    return 0
+
+
+def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
+    """JSONL ``{"id", "text"}`` in -> JSONL ``{"id", "entities": [...]}`` out."""
+    from workers.extract import get_extractor
+
+    extract = get_extractor()
+    src, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
+    for rid, obj, error in _requests(src):
+        result: dict[str, Any] = {"id": rid, "entities": []}
+        if obj is not None:
+            text = obj.get("text")
+            if isinstance(text, str):
+                result["entities"] = [e.as_dict() for e in extract(text)]
+            else:
+                error = "needs a string 'text' field"
+        if error:
+            result["error"] = error
+        _write(out, result)
+    out.flush()
+    return 0

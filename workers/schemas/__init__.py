@@ -1,0 +1,1 @@
+"""JSON Schemas of every topic's records (links to the top-level ``schemas/`` folder)."""

@@ -1,0 +1,87 @@
+"""Configuration, read once from NEWSFLOW_* environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"NEWSFLOW_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [part.strip() for part in _env(name, default).split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs to know; ``Settings.from_env()`` reads it."""
+
+    app_id: str = "newsflow"
+    broker: str = "kafka://127.0.0.1:9092"
+    raw_topics: list[str] = field(default_factory=lambda: ["articles.raw"])
+    raw_topic_pattern: str | None = None
+    cleaned_topic: str = "articles.cleaned"
+    enriched_topic: str = "articles.enriched"
+    deadletter_topic: str = "articles.deadletter"
+    mentions_topic: str = "newsflow-mentions"
+    partitions: int = 4
+    replicas: int = 1
+    store: str = "rocksdb://"
+    data_dir: str = ".newsflow"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    web_enable_table_views: bool = False
+    processing_guarantee: str = "at_least_once"
+    max_body_bytes: int = 4 * 1024 * 1024
+    stage_timeout_s: float = 10.0
+    # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        d = cls()
+        return cls(
+            app_id=_env("APP_ID", d.app_id),
+            broker=_env("BROKER", d.broker),
+            raw_topics=_env_list("RAW_TOPICS", ",".join(d.raw_topics)),
+            raw_topic_pattern=_env("RAW_TOPIC_PATTERN", "") or None,
+            cleaned_topic=_env("CLEANED_TOPIC", d.cleaned_topic),
+            enriched_topic=_env("ENRICHED_TOPIC", d.enriched_topic),
+            deadletter_topic=_env("DEADLETTER_TOPIC", d.deadletter_topic),
+            mentions_topic=_env("MENTIONS_TOPIC", d.mentions_topic),
+            partitions=_env_int("PARTITIONS", d.partitions),
+            replicas=_env_int("REPLICAS", d.replicas),
+            store=_env("STORE", d.store),
+            data_dir=_env("DATA_DIR", d.data_dir),
+            web_host=_env("WEB_HOST", d.web_host),
+            web_port=_env_int("WEB_PORT", d.web_port),
+            web_enable_table_views=_env("WEB_TABLE_VIEWS", "0") in ("1", "true", "yes"),
+            processing_guarantee=_env("PROCESSING_GUARANTEE", d.processing_guarantee),
+            max_body_bytes=_env_int("MAX_BODY_BYTES", d.max_body_bytes),
+            stage_timeout_s=_env_float("STAGE_TIMEOUT_S", d.stage_timeout_s),
+            security_protocol=_env("SECURITY_PROTOCOL", d.security_protocol),
+            sasl_mechanism=_env("SASL_MECHANISM", "") or None,
+            sasl_username=_env("SASL_USERNAME", "") or None,
+            sasl_password=_env("SASL_PASSWORD", "") or None,
+            ssl_cafile=_env("SSL_CAFILE", "") or None,
+            ssl_certfile=_env("SSL_CERTFILE", "") or None,
+            ssl_keyfile=_env("SSL_KEYFILE", "") or None,
+            log_level=_env("LOG_LEVEL", d.log_level),
+        )
