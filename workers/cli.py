@@ -18,6 +18,12 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return run_extract()
 
 
+def _cmd_broker_kafka(args: argparse.Namespace) -> int:
+    from workers.brokers.kafka import run_cli
+
+    return run_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -26,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_clean)
     p = sub.add_parser("extract", help="JSONL texts on stdin -> entities JSONL on stdout (offline)")
     p.set_defaults(func=_cmd_extract)
+    p = sub.add_parser("broker", help="run a local broker (a real Kafka from Maven jars)")
+    brokers = p.add_subparsers(dest="broker", required=True)
+    from workers.brokers.kafka import add_arguments as add_kafka_arguments
+
+    p = brokers.add_parser("kafka", help="Apache Kafka 4.x KRaft node: start|stop|status|...")
+    add_kafka_arguments(p)
+    p.set_defaults(func=_cmd_broker_kafka)
     return parser
 
 

@@ -1,0 +1,162 @@
+"""Helpers shared by the local brokers: free ports, process stop, the readiness round trip.
+
+An open port is not proof that a broker serves clients (Kafka accepts connections before its
+metadata is loaded), so readiness is always a real produce + consume of one record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+READY_TOPIC = "newsflow.readiness"
+
+T = TypeVar("T")
+
+
+class BrokerError(RuntimeError):
+    """A local broker could not be assembled, started or reached."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free right now (the OS picks it; a small race is accepted)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on ``host:port`` and we could bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync code, even if this thread already runs a loop.
+
+    The sync broker API is called from plain scripts, from sync pytest fixtures and (via
+    ``asyncio.to_thread``) from async tests; a fresh loop in a helper thread serves all three.
+    """
+
+    async def main() -> T:
+        return await factory()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+async def round_trip_once(bootstrap: str, topic: str = READY_TOPIC, timeout: float = 15.0) -> None:
+    """Produce one unique record to ``topic`` and read exactly that record back.
+
+    Uses no consumer group (manual assignment), so it works on brokers with slow group joins.
+    Raises on any failure; the caller decides whether to retry.
+    """
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    payload = uuid.uuid4().hex.encode()
+    timeout_ms = int(timeout * 1000)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, acks="all"
+    )
+    await producer.start()
+    try:
+        meta = await asyncio.wait_for(producer.send_and_wait(topic, payload), timeout)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, request_timeout_ms=timeout_ms
+    )
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, meta.partition)
+        consumer.assign([tp])
+        consumer.seek(tp, meta.offset)
+        msg = await asyncio.wait_for(consumer.getone(tp), timeout)
+        if msg.value != payload:
+            raise BrokerError(f"round trip on {bootstrap} read back a different record")
+    finally:
+        await consumer.stop()
+
+
+async def wait_round_trip(
+    bootstrap: str,
+    deadline: float,
+    alive: Callable[[], bool] = lambda: True,
+    topic: str = READY_TOPIC,
+) -> None:
+    """Retry :func:`round_trip_once` until it succeeds, ``alive()`` turns false or time runs out."""
+    last: BaseException | None = None
+    while time.monotonic() < deadline:
+        if not alive():
+            raise BrokerError("broker process exited while waiting for the round trip")
+        remaining = max(1.0, deadline - time.monotonic())
+        try:
+            await round_trip_once(bootstrap, topic, timeout=min(15.0, remaining))
+            return
+        except Exception as exc:  # any client error means "not ready yet"
+            last = exc
+            await asyncio.sleep(0.5)
+    raise BrokerError(f"no produce+consume round trip on {bootstrap} before timeout: {last!r}")
+
+
+def terminate(proc: subprocess.Popen[bytes] | None, pid: int | None, timeout: float) -> None:
+    """Stop a process politely (SIGTERM), then by force (SIGKILL) once ``timeout`` passes.
+
+    Works both for a child we spawned (``proc``) and for a bare pid from a pid file.
+    """
+    if proc is not None:
+        if proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        return
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if not pid_alive(pid):
+                return
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+
+
+def pid_alive(pid: int) -> bool:
+    """True if ``pid`` is a live (non-zombie) process."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def pid_cmdline(pid: int) -> str:
+    """The command line of ``pid`` joined by spaces ("" if gone): guards against pid reuse."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
