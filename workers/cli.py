@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
@@ -24,6 +25,63 @@ def _cmd_broker_kafka(args: argparse.Namespace) -> int:
     return run_cli(args)
 
 
+def _settings() -> Any:
+    from workers.settings import Settings
+
+    return Settings.from_env()
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from workers.run import run_worker
+
+    run_worker(_settings())
+    return 0
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from workers.run import run_up
+
+    run_up(_settings(), demo=args.demo)
+    return 0
+
+
+def _cmd_produce(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from workers.produce import iter_pages, produce_pages
+    from workers.run import bootstrap_of
+
+    settings = _settings()
+    bootstrap = args.bootstrap or bootstrap_of(settings.broker)
+    topic = args.topic or settings.raw_topics[0]
+    n = asyncio.run(
+        produce_pages(bootstrap, topic, iter_pages(args.paths), progress=not args.quiet)
+    )
+    print(f"produced {n} page(s) to {topic} on {bootstrap}", file=sys.stderr)
+    return 0 if n else 1
+
+
+def _cmd_tail(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from workers.run import bootstrap_of
+    from workers.tail import tail
+
+    settings = _settings()
+    bootstrap = args.bootstrap or bootstrap_of(settings.broker)
+    asyncio.run(
+        tail(
+            bootstrap,
+            args.topic or settings.enriched_topic,
+            from_beginning=not args.latest,
+            limit=args.limit,
+            as_json=args.json,
+            idle_timeout_s=args.idle_timeout,
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,6 +90,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_clean)
     p = sub.add_parser("extract", help="JSONL texts on stdin -> entities JSONL on stdout (offline)")
     p.set_defaults(func=_cmd_extract)
+    p = sub.add_parser(
+        "worker", help="run a worker against the configured broker (NEWSFLOW_BROKER)"
+    )
+    p.set_defaults(func=_cmd_worker)
+    p = sub.add_parser("up", help="start the embedded broker and a worker (one command to try it)")
+    p.add_argument("--demo", action="store_true", help="also feed the sample pages")
+    p.set_defaults(func=_cmd_up)
+    p = sub.add_parser(
+        "produce", help="send JSONL, .html and .txt files or folders to the raw topic"
+    )
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--topic", help="default: the first of NEWSFLOW_RAW_TOPICS")
+    p.add_argument("--bootstrap", help="host:port; default: from NEWSFLOW_BROKER")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_produce)
+    p = sub.add_parser("tail", help="print the enriched topic as it grows")
+    p.add_argument("--topic", help="default: NEWSFLOW_ENRICHED_TOPIC")
+    p.add_argument("--bootstrap", help="host:port; default: from NEWSFLOW_BROKER")
+    p.add_argument("--latest", action="store_true", help="only new records")
+    p.add_argument("--limit", type=int, help="stop after N records")
+    p.add_argument("--idle-timeout", type=float, help="stop after N seconds without a record")
+    p.add_argument("--json", action="store_true", help="print raw JSON lines")
+    p.set_defaults(func=_cmd_tail)
     p = sub.add_parser("broker", help="run a local broker (a real Kafka from Maven jars)")
     brokers = p.add_subparsers(dest="broker", required=True)
     from workers.brokers.kafka import add_arguments as add_kafka_arguments

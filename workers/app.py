@@ -1,0 +1,59 @@
+"""The Faust application: broker, store, web server and security, all from ``Settings``."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from workers import codec
+from workers.settings import Settings
+
+
+def broker_credentials(settings: Settings) -> Any:
+    """SASL / TLS settings passed through to aiokafka (None for PLAINTEXT)."""
+    protocol = settings.security_protocol.upper()
+    context: ssl.SSLContext | None = None
+    if protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(cafile=settings.ssl_cafile)
+        if settings.ssl_certfile:
+            context.load_cert_chain(settings.ssl_certfile, settings.ssl_keyfile)
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password,
+            mechanism=settings.sasl_mechanism or "PLAIN",
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app with no agents yet; ``workers.pipeline`` adds the stages."""
+    codec.register()
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        settings.app_id,
+        broker=settings.broker,
+        broker_credentials=broker_credentials(settings),
+        store=settings.store,
+        datadir=settings.data_dir,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replicas,
+        processing_guarantee=settings.processing_guarantee,
+        key_serializer="raw",
+        value_serializer=codec.CODEC_NAME,
+        web_host=settings.web_host,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        web_tables_enabled=settings.web_enable_table_views,
+        web_cors_options=None,
+        producer_max_request_size=max(2 * settings.max_body_bytes, 1_048_576),
+        consumer_max_fetch_size=max(2 * settings.max_body_bytes, 4_194_304),
+        stream_wait_empty=False,
+        table_cleanup_interval=60.0,
+    )

@@ -1,0 +1,45 @@
+"""The whole worker, composed in one place:
+
+raw topic(s) --clean--> articles.cleaned --extract--> articles.enriched --count--> tables --> web
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from workers.app import create_app
+from workers.clean import agent as clean_agent
+from workers.count import agent as count_agent
+from workers.count.tables import Tables, declare_tables
+from workers.extract import agent as extract_agent
+from workers.settings import Settings
+from workers.sinks import DeadLetterSink
+from workers.stats import PipelineStats
+from workers.topics import Topics, declare_topics
+from workers.web import api
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    app: faust.App
+    settings: Settings
+    topics: Topics
+    tables: Tables
+    stats: PipelineStats
+
+
+def build_pipeline(settings: Settings | None = None) -> Pipeline:
+    settings = settings or Settings.from_env()
+    app = create_app(settings)
+    topics = declare_topics(app, settings)
+    tables = declare_tables(app, settings)
+    stats = PipelineStats()
+    dead = DeadLetterSink(topics.deadletter, stats)
+
+    clean_agent.register(app, topics, dead, stats, settings)
+    extract_agent.register(app, topics, dead, stats)
+    count_agent.register(app, topics, tables, dead, stats, settings)
+    api.register(app, tables, stats)
+    return Pipeline(app, settings, topics, tables, stats)

@@ -1,0 +1,74 @@
+"""``newsflow tail``: follow the enriched topic and print each article readably."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from typing import IO, Any
+
+import orjson
+
+
+def format_article(article: dict[str, Any], width: int = 100) -> str:
+    """Title, date, id and the entities (most mentioned first) of one enriched record."""
+    ents = Counter((e["type"], e["normalized"]) for e in article.get("entities", []))
+    by_type: dict[str, list[str]] = {}
+    for (etype, name), n in ents.most_common():
+        by_type.setdefault(etype, []).append(f"{name}×{n}" if n > 1 else name)
+    lines = [
+        f"■ {article.get('title') or '(no title)'}",
+        f"  {article.get('published_at') or '-'}  id={article.get('id')}  {article.get('url')}",
+        f"  text: {(article.get('text') or '')[:width].replace(chr(10), ' ')}…",
+    ]
+    lines += [f"  {etype:<12} {', '.join(names)}" for etype, names in sorted(by_type.items())]
+    return "\n".join(lines)
+
+
+async def tail(
+    bootstrap: str,
+    topic: str,
+    *,
+    from_beginning: bool = True,
+    limit: int | None = None,
+    as_json: bool = False,
+    idle_timeout_s: float | None = None,
+    out: IO[str] | None = None,
+) -> int:
+    """Print records until ``limit`` or ``idle_timeout_s`` without a record; return the count."""
+    import time
+
+    from aiokafka import AIOKafkaConsumer
+
+    out = out or sys.stdout
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    await consumer.start()
+    seen = 0
+    last = time.monotonic()
+    try:
+        while limit is None or seen < limit:
+            batch = await consumer.getmany(timeout_ms=500)
+            records = [r for part in batch.values() for r in part]
+            if not records:
+                if idle_timeout_s is not None and time.monotonic() - last > idle_timeout_s:
+                    break
+                continue
+            last = time.monotonic()
+            for record in records:
+                if record.value is None:
+                    continue
+                article = orjson.loads(record.value)
+                print(record.value.decode() if as_json else format_article(article), file=out)
+                out.flush()
+                seen += 1
+                if limit is not None and seen >= limit:
+                    break
+    finally:
+        await consumer.stop()
+    return seen
