@@ -1,14 +1,33 @@
-"""Entry point of the clean stage (first version: to be replaced by the full cleaner)."""
+"""Entry point of the clean stage: the one place where the components are composed.
+
+    bytes --charset.decode_page--> str --(bounded)--> HTML or flattened text
+    HTML:  html.parse -> html.html_meta (title, date) ; html.main_text -> lines
+    text:  lines -> boilerplate.find_body -> kept lines ; metadata.meta_from_lines
+    both:  normalize (NFKC per line, after selection) -> CleanedPage
+
+NFKC placement: lines are NFKC-normalized before the text filter looks at them and that
+normalized form is what ``CleanedPage.text`` holds, so entity offsets computed downstream are
+offsets into the normalized text (see ``normalize``).
+"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from workers.clean import html as html_path
+from workers.clean.boilerplate import find_body
+from workers.clean.charset import MAX_PAGE_BYTES, decode_page
+from workers.clean.metadata import PageMeta, meta_from_lines
+from workers.clean.normalize import join_lines, normalize_line
 
 _HTML_HINT = re.compile(r"<\s*(!doctype|html|head|body|div|p|article|span|a|br)\b", re.I)
+
+#: Pages are cut to this many characters before parsing (bounded time on huge pages).
+MAX_PAGE_CHARS = MAX_PAGE_BYTES
+#: Flattened pages are cut to this many lines, and each line to this many characters.
+MAX_LINES = 5000
+MAX_LINE_CHARS = 20000
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,21 +42,41 @@ def sniff_content_type(body: str) -> str:
     return "text/html" if _HTML_HINT.search(body[:4096]) else "text/plain"
 
 
+def page_lines(text: str) -> list[str]:
+    """Normalized, non-empty lines of a text, bounded in count and length."""
+    lines = (normalize_line(line[:MAX_LINE_CHARS]) for line in text.splitlines()[:MAX_LINES])
+    return [line for line in lines if line]
+
+
+def clean_text_page(text: str) -> CleanedPage:
+    """A page already flattened to text, one block per line."""
+    lines = page_lines(text[:MAX_PAGE_CHARS])
+    body = find_body(lines)
+    meta = meta_from_lines(lines, body.start) if lines else PageMeta()
+    return CleanedPage(join_lines([lines[i] for i in body.kept]), meta.title, meta.published_at)
+
+
+def clean_html_page(html: str) -> CleanedPage:
+    """A raw HTML page."""
+    html = html[:MAX_PAGE_CHARS]
+    meta = html_path.html_meta(html_path.parse(html))
+    lines = page_lines(html_path.main_text(html))
+    title = normalize_line(meta.title) if meta.title else None
+    return CleanedPage(join_lines(lines), title or None, meta.published_at)
+
+
 def clean_page(body: str, content_type: str | None = None) -> CleanedPage:
     """Return the article text of one page, paragraphs separated by newlines."""
     kind = content_type or sniff_content_type(body)
+    if not body.strip():
+        return CleanedPage("", None, None)
     if kind == "text/html":
-        tree = HTMLParser(body)
-        title_node = tree.css_first("title")
-        title = title_node.text(strip=True) if title_node else None
-        for node in tree.css("script, style, noscript, nav, header, footer, aside"):
-            node.decompose()
-        root = tree.body or tree.root
-        raw = root.text(separator="\n") if root else ""
-    else:
-        raw, title = body, None
-    lines = [unicodedata.normalize("NFKC", ln).strip() for ln in raw.splitlines()]
-    lines = [ln for ln in lines if ln]
-    if title is None and lines:
-        title = lines[0]
-    return CleanedPage(text="\n".join(lines), title=title, published_at=None)
+        return clean_html_page(body)
+    return clean_text_page(body)
+
+
+def clean_page_bytes(
+    raw: bytes, content_type: str | None = None, declared_charset: str | None = None
+) -> CleanedPage:
+    """Like ``clean_page`` for undecoded bytes: charset from BOM, header, <meta> or guessing."""
+    return clean_page(decode_page(raw, declared_charset), content_type)

@@ -1,0 +1,172 @@
+"""Boilerplate filter for page text given one block per line (flattened pages, HTML text).
+
+Why this shape: a flattened page has no markup left, so the article is found the way
+body-text-extraction (BTE) finds it in a token stream: every line gets a signed score (positive
+for prose-like lines, negative for furniture), and the article is the contiguous run of lines
+with the highest total score. Only general, language-independent features are used: length in
+word units (a CJK character counts half a word), sentence-final punctuation, punctuation
+density, truncation marks (``…``), numbering runs, link-likeness and repetition inside the page.
+Lines inside the chosen run are dropped only when they are clearly furniture (repeats, truncated
+teasers, bare numbers, captions repeated by the text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_WORD = re.compile(f"(?:(?![{_CJK}])\\w)+")
+_TOKEN = re.compile(f"[{_CJK}]|(?:(?![{_CJK}])\\w)+")
+_SENTENCE_END = re.compile(r"[.!?。．！？」』”\"')）:：;]\s*$")
+_TRUNCATED = re.compile(r"(?:…|\.\.\.|‥)\s*[)\]」』”\"]?\s*$")
+_BARE_NUMBER = re.compile(r"^\W*\d{1,3}\W*$")
+_LINK_LIKE = re.compile(r"https?://|www\.|[»›>]\s*$|^\s*[«‹<]|\s[|/·•]\s")
+_LEGAL = re.compile(r"©|\(c\)\s*\d{4}|all rights reserved", re.I)
+_PUNCT = re.compile(r"[,、，;；。.!?！？]")
+
+#: Every line costs this much, as every tag costs one in BTE; short lines come out negative.
+LINE_COST = 3.0
+#: A sentence must be longer than this (in word units) to count for the article; shorter
+#: ones ("Sign up now!") are the teasers and calls to action around it.
+SENTENCE_COST = 8.0
+#: Lines below this many word units are short enough for link marks to make them links.
+SHORT_UNITS = 15.0
+#: A line of at least this many word units reads as prose even without final punctuation.
+PROSE_UNITS = 30.0
+#: Shingle size and coverage above which a line is taken to repeat another (captions, teasers).
+_SHINGLE = 4
+_REPEAT_COVERAGE = 0.9
+#: Extra tokens needed on each side of a restated text for the restatement to count.
+_MIN_WRAP = 3
+#: Only the first lines of the body are checked for repeats (captions and teasers stand there),
+#: which keeps the check linear in page length.
+_REPEAT_WINDOW = 12
+
+
+@dataclass(frozen=True, slots=True)
+class LineFeatures:
+    """What the filter knows about one line."""
+
+    units: float
+    sentence_end: bool
+    truncated: bool
+    bare_number: bool
+    link_like: bool
+    legal: bool
+    punct_per_unit: float
+    repeated: bool
+
+
+def word_units(line: str) -> float:
+    """Length in word units: Latin-like words count 1, CJK characters 1/2 (no spaces there)."""
+    return len(_WORD.findall(line)) + len(_CJK_CHAR.findall(line)) / 2
+
+
+def line_features(line: str, counts: Counter[str]) -> LineFeatures:
+    """The general features of one (already normalized) line."""
+    units = word_units(line)
+    return LineFeatures(
+        units=units,
+        sentence_end=bool(_SENTENCE_END.search(line)),
+        truncated=units < PROSE_UNITS and bool(_TRUNCATED.search(line)),
+        bare_number=bool(_BARE_NUMBER.match(line)),
+        link_like=units < SHORT_UNITS and bool(_LINK_LIKE.search(line)),
+        legal=bool(_LEGAL.search(line)),
+        punct_per_unit=len(_PUNCT.findall(line)) / units if units else 0.0,
+        repeated=counts[line] > 1 and units < PROSE_UNITS,
+    )
+
+
+def is_furniture(f: LineFeatures) -> bool:
+    """Lines that are page furniture wherever they stand: repeats, teasers, numbering, links."""
+    return f.repeated or f.truncated or f.bare_number or f.link_like or f.legal or f.units == 0
+
+
+def line_score(f: LineFeatures) -> float:
+    """Signed evidence that the line is article text (positive) or furniture (negative)."""
+    if is_furniture(f):
+        return -max(f.units, LINE_COST)
+    if f.sentence_end or f.units >= PROSE_UNITS:
+        bonus = 1.0 + min(f.punct_per_unit, 0.3)
+        return f.units * bonus - SENTENCE_COST
+    return -LINE_COST - min(f.units, 10.0) * 0.2
+
+
+def best_run(scores: list[float]) -> tuple[int, int]:
+    """Half-open [start, end) of the contiguous run with the largest score sum (Kadane)."""
+    best, best_span = 0.0, (0, 0)
+    total, start = 0.0, 0
+    for i, s in enumerate(scores):
+        if total <= 0:
+            total, start = 0.0, i
+        total += s
+        if total > best:
+            best, best_span = total, (start, i + 1)
+    return best_span
+
+
+def _shingle_list(line: str) -> list[tuple[str, ...]]:
+    toks = _TOKEN.findall(line)
+    return [tuple(toks[i : i + _SHINGLE]) for i in range(max(0, len(toks) - _SHINGLE + 1))]
+
+
+def wraps(outer: str, inner: str) -> bool:
+    """True when ``outer`` restates ``inner`` with extra words on both sides: the shape of a
+    photo caption or teaser that quotes the lead ("<date>, <lead>. Photo shows …")."""
+    inner_set = set(_shingle_list(inner))
+    outer_list = _shingle_list(outer)
+    if len(inner_set) < 8 or len(outer_list) <= len(inner_set):
+        return False
+    hits = [i for i, sh in enumerate(outer_list) if sh in inner_set]
+    if len(hits) < _REPEAT_COVERAGE * len(inner_set):
+        return False
+    return hits[0] >= _MIN_WRAP and len(outer_list) - 1 - hits[-1] >= _MIN_WRAP
+
+
+def repeated_by_later(texts: list[str], keep: list[int]) -> set[int]:
+    """Indexes of kept blocks that a later kept block restates inside a longer text (a
+    caption or teaser quoting the lead): the later one, inside the body, is the one kept."""
+    doomed: set[int] = set()
+    for pos, a in enumerate(keep[:_REPEAT_WINDOW]):
+        if any(wraps(texts[a], texts[b]) for b in keep[pos + 1 : pos + 1 + _REPEAT_WINDOW]):
+            doomed.add(a)
+    return doomed
+
+
+@dataclass(frozen=True, slots=True)
+class BodySpan:
+    """The chosen article lines (indexes into the page lines) and where the run starts."""
+
+    kept: list[int]
+    start: int
+    end: int
+
+
+def soft_wrapped_blocks(lines: list[str]) -> list[list[int]]:
+    """Group lines that a hard line break split mid-sentence (<br> wrapping): a line that
+    ends without final punctuation followed by one starting in lower case continues it."""
+    blocks: list[list[int]] = []
+    for i, line in enumerate(lines):
+        if blocks and line[:1].islower() and not _SENTENCE_END.search(lines[i - 1]):
+            blocks[-1].append(i)
+        else:
+            blocks.append([i])
+    return blocks
+
+
+def find_body(lines: list[str]) -> BodySpan:
+    """Pick the article lines out of a page's lines (already normalized, non-empty)."""
+    blocks = soft_wrapped_blocks(lines)
+    texts = [" ".join(lines[i] for i in block) for block in blocks]
+    counts = Counter(texts)
+    features = [line_features(text, counts) for text in texts]
+    first, last = best_run([line_score(f) for f in features])
+    kept_blocks = [b for b in range(first, last) if not is_furniture(features[b])]
+    doomed = repeated_by_later(texts, kept_blocks)
+    kept = [i for b in kept_blocks if b not in doomed for i in blocks[b]]
+    if not kept:
+        return BodySpan([], 0, 0)
+    return BodySpan(kept, blocks[first][0], blocks[last - 1][-1] + 1)

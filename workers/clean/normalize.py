@@ -1,0 +1,27 @@
+"""Text normalization for the clean stage's *output*.
+
+Placement of NFKC (a decision): each kept line is NFKC-normalized and whitespace-collapsed
+**after** the main text has been chosen, and the normalized lines are what ``CleanedPage.text``
+holds. Downstream NER computes its offsets on that text, so the offsets are into the normalized
+string and stay valid; nothing later may re-normalize it. Paragraph breaks are kept as ``\\n``
+(one paragraph or block per line, no empty lines). Normalizing lines one at a time (never the
+joined text) means NFKC can never merge or split a line break.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
+
+
+def normalize_line(line: str) -> str:
+    """One line NFKC-normalized, inner whitespace collapsed to one space, ends stripped."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", line)).strip()
+
+
+def join_lines(lines: list[str]) -> str:
+    """The output text: normalized non-empty lines, one paragraph per line."""
+    normalized = (normalize_line(line) for line in lines)
+    return "\n".join(line for line in normalized if line)
