@@ -1,13 +1,23 @@
-"""Entity extraction over Sudachi tokens (first version: proper nouns, adjacent ones merged)."""
+"""Entity extraction pipeline, composed here in one place:
+
+    tokenize (Sudachi, one pass) -> sentences -> featurize -> tag (CRF) -> BIO spans -> span rules
+    -> mentions (char offsets, own canonical form) -> within-article aliases
+
+Each step is a small component in its own module; this file only wires them together.
+"""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 
-from sudachipy import dictionary, tokenizer
+from workers.extract.canonical import Mention, own_form, resolve_aliases
+from workers.extract.features import Featurizer
+from workers.extract.model import OUTPUT_TYPE, Span, Tagger, bio_spans
+from workers.extract.rules import SPAN_RULES
+from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, split_for_sudachi
 
-SUDACHI_MAX_BYTES = 49_149  # Sudachi refuses longer inputs
+__all__ = ["SUDACHI_MAX_BYTES", "Entity", "EntityExtractor", "get_extractor", "split_for_sudachi"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,54 +38,51 @@ class Entity:
         return f"{self.type}:{self.normalized}"
 
 
-def split_for_sudachi(text: str, limit: int = SUDACHI_MAX_BYTES) -> list[tuple[int, str]]:
-    """Cut text into (offset, chunk) pieces each under Sudachi's byte limit, at line ends when possible."""
-    out: list[tuple[int, str]] = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        start = pos
-        pos += len(line)
-        while len(line.encode("utf-8")) > limit:
-            cut = limit // 4  # 4 bytes is the widest UTF-8 code point
-            out.append((start, line[:cut]))
-            start += cut
-            line = line[cut:]
-        if line.strip():
-            out.append((start, line))
+def sentences(tokens: list[Token]) -> list[tuple[int, int]]:
+    """Token ranges of sentences (cut after 。 and at line breaks), as the model was trained."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for i, t in enumerate(tokens):
+        s = t.surface
+        if s == "。" or "\n" in s:
+            end = i if "\n" in s else i + 1
+            if end > start:
+                out.append((start, end))
+            start = i + 1
+    if start < len(tokens):
+        out.append((start, len(tokens)))
     return out
 
 
 class EntityExtractor:
-    """Holds one Sudachi tokenizer; call it with a text to get its entities."""
+    """Holds the tokenizer and model; call it with a whole article to get its entities."""
 
     def __init__(self) -> None:
-        self._tok = dictionary.Dictionary().create()
-        self._mode = tokenizer.Tokenizer.SplitMode.C
+        self.tokenize = Tokenizer()
+        self.featurize = Featurizer(self.tokenize.pos_name)
+        self.tag = Tagger()
+        self.span_rules = SPAN_RULES
 
     def __call__(self, text: str) -> list[Entity]:
-        entities: list[Entity] = []
-        for offset, chunk in split_for_sudachi(text):
-            run: list = []
-            for m in [*self._tok.tokenize(chunk, self._mode), None]:
-                pos = m.part_of_speech() if m is not None else None
-                if pos is not None and pos[1] == "固有名詞":
-                    run.append(m)
-                    continue
-                if run:
-                    entities.append(self._entity(run, offset))
-                    run = []
-        return entities
-
-    @staticmethod
-    def _entity(run: list, offset: int) -> Entity:
-        pos = run[-1].part_of_speech()
-        kind = {"人名": "PERSON", "地名": "LOCATION"}.get(pos[2], "ORGANIZATION")
-        start, end = offset + run[0].begin(), offset + run[-1].end()
-        surface = "".join(m.surface() for m in run)
-        return Entity(surface, kind, start, end, "".join(m.normalized_form() for m in run))
+        tokens = self.tokenize(text)
+        if not tokens:
+            return []
+        spans: list[Span] = []
+        for a, b in sentences(tokens):
+            spans.extend((a + x, a + y, tag)
+                         for x, y, tag in bio_spans(self.tag(self.featurize(tokens[a:b]))))
+        for rule in self.span_rules:
+            spans = rule(tokens, spans, self.tokenize.pos_name)
+        mentions = [
+            Mention(tokens[a].start, tokens[b - 1].end, OUTPUT_TYPE[tag],
+                    text[tokens[a].start:tokens[b - 1].end], own_form(tokens[a:b]))
+            for a, b, tag in sorted(spans) if tag in OUTPUT_TYPE
+        ]
+        return [Entity(m.text, m.type, m.start, m.end, m.normalized)
+                for m in resolve_aliases(mentions)]
 
 
 @functools.cache
 def get_extractor() -> EntityExtractor:
-    """One extractor per process: loading the dictionary is the slow part."""
+    """One extractor per process: loading the dictionary and model is the slow part."""
     return EntityExtractor()
