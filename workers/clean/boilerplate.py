@@ -145,6 +145,14 @@ class BodySpan:
     end: int
 
 
+def prose_bounds(lines: list[str]) -> tuple[int, int]:
+    """Half-open span from the first to the last prose-scoring line: trims the furniture that
+    a main-content extractor leaves above and below the article without touching its inside."""
+    counts = Counter(lines)
+    prose = [i for i, line in enumerate(lines) if line_score(line_features(line, counts)) > 0]
+    return (prose[0], prose[-1] + 1) if prose else (0, 0)
+
+
 def soft_wrapped_blocks(lines: list[str]) -> list[list[int]]:
     """Group lines that a hard line break split mid-sentence (<br> wrapping): a line that
     ends without final punctuation followed by one starting in lower case continues it."""

@@ -21,6 +21,17 @@ def normalize_line(line: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", line)).strip()
 
 
+#: Texts are cut to this many lines, and each line to this many characters (bounded work).
+MAX_LINES = 5000
+MAX_LINE_CHARS = 20000
+
+
+def page_lines(text: str) -> list[str]:
+    """Normalized, non-empty lines of a text, bounded in count and length."""
+    lines = (normalize_line(line[:MAX_LINE_CHARS]) for line in text.splitlines()[:MAX_LINES])
+    return [line for line in lines if line]
+
+
 def join_lines(lines: list[str]) -> str:
     """The output text: normalized non-empty lines, one paragraph per line."""
     normalized = (normalize_line(line) for line in lines)

@@ -1,7 +1,7 @@
 """Entry point of the clean stage: the one place where the components are composed.
 
     bytes --charset.decode_page--> str --(bounded)--> HTML or flattened text
-    HTML:  html.parse -> html.html_meta (title, date) ; html.main_text -> lines
+    HTML:  html.parse -> html.html_meta (title, date) ; html.main_lines -> lines
     text:  lines -> boilerplate.find_body -> kept lines ; metadata.meta_from_lines
     both:  normalize (NFKC per line, after selection) -> CleanedPage
 
@@ -19,15 +19,12 @@ from workers.clean import html as html_path
 from workers.clean.boilerplate import find_body
 from workers.clean.charset import MAX_PAGE_BYTES, decode_page
 from workers.clean.metadata import PageMeta, meta_from_lines
-from workers.clean.normalize import join_lines, normalize_line
+from workers.clean.normalize import join_lines, normalize_line, page_lines
 
 _HTML_HINT = re.compile(r"<\s*(!doctype|html|head|body|div|p|article|span|a|br)\b", re.I)
 
 #: Pages are cut to this many characters before parsing (bounded time on huge pages).
 MAX_PAGE_CHARS = MAX_PAGE_BYTES
-#: Flattened pages are cut to this many lines, and each line to this many characters.
-MAX_LINES = 5000
-MAX_LINE_CHARS = 20000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +39,6 @@ def sniff_content_type(body: str) -> str:
     return "text/html" if _HTML_HINT.search(body[:4096]) else "text/plain"
 
 
-def page_lines(text: str) -> list[str]:
-    """Normalized, non-empty lines of a text, bounded in count and length."""
-    lines = (normalize_line(line[:MAX_LINE_CHARS]) for line in text.splitlines()[:MAX_LINES])
-    return [line for line in lines if line]
-
-
 def clean_text_page(text: str) -> CleanedPage:
     """A page already flattened to text, one block per line."""
     lines = page_lines(text[:MAX_PAGE_CHARS])
@@ -60,7 +51,7 @@ def clean_html_page(html: str) -> CleanedPage:
     """A raw HTML page."""
     html = html[:MAX_PAGE_CHARS]
     meta = html_path.html_meta(html_path.parse(html))
-    lines = page_lines(html_path.main_text(html))
+    lines = html_path.main_lines(html)
     title = normalize_line(meta.title) if meta.title else None
     return CleanedPage(join_lines(lines), title or None, meta.published_at)
 
