@@ -23,7 +23,7 @@ _TOKEN = re.compile(f"[{_CJK}]|(?:(?![{_CJK}])\\w)+")
 _SENTENCE_END = re.compile(r"[.!?。．！？」』”\"')）:：;]\s*$")
 _TRUNCATED = re.compile(r"(?:…|\.\.\.|‥)\s*[)\]」』”\"]?\s*$")
 _BARE_NUMBER = re.compile(r"^\W*\d{1,3}\W*$")
-_LINK_LIKE = re.compile(r"https?://|www\.|[»›>]\s*$|^\s*[«‹<]|\s[|/·•]\s")
+_LINK_LIKE = re.compile(r"https?://|www\.|(?:[»›]|\s>|>>)\s*$|^\s*(?:[«‹]|<\s|<<)|\s[|/·•]\s")
 _LEGAL = re.compile(r"©|\(c\)\s*\d{4}|all rights reserved", re.I)
 _PUNCT = re.compile(r"[,、，;；。.!?！？]")
 
