@@ -49,7 +49,9 @@ def test_html_json_ld_date() -> None:
     html = (
         '<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
         '"datePublished": "2022-03-01T09:00:00Z"}</script></head><body><h1>Headline here</h1>'
-        "<p>" + "Body text of the article goes on for a while, with detail. " * 6 + "</p></body></html>"
+        + "<p>"
+        + "Body text of the article goes on for a while, with detail. " * 6
+        + "</p></body></html>"
     )
     page = clean_page(html, "text/html")
     assert page.published_at == "2022-03-01T09:00:00+00:00"
