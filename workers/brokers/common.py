@@ -35,8 +35,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when nothing listens on ``host:port`` and we could bind it."""
+    """True when nothing listens on ``host:port``.
+
+    SO_REUSEADDR as the JVM and Tansu use it: connections of a just-stopped broker that linger
+    in TIME_WAIT do not block a restart on the same port.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -45,19 +50,16 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine to completion from sync code, even if this thread already runs a loop.
+    """Run a coroutine to completion from sync code, in a fresh loop on a helper thread.
 
     The sync broker API is called from plain scripts, from sync pytest fixtures and (via
-    ``asyncio.to_thread``) from async tests; a fresh loop in a helper thread serves all three.
+    ``asyncio.to_thread``) from async tests; a private thread never touches the caller's loop
+    or its thread's current-loop setting, so all three are safe.
     """
 
     async def main() -> T:
         return await factory()
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(main())
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, main()).result()
 
@@ -75,16 +77,16 @@ async def round_trip_once(bootstrap: str, topic: str = READY_TOPIC, timeout: flo
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, acks="all"
     )
-    await producer.start()
-    try:
+    try:  # stop() also after a failed start(): it closes the half-open client
+        await producer.start()
         meta = await asyncio.wait_for(producer.send_and_wait(topic, payload), timeout)
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, request_timeout_ms=timeout_ms
     )
-    await consumer.start()
     try:
+        await consumer.start()
         tp = TopicPartition(topic, meta.partition)
         consumer.assign([tp])
         consumer.seek(tp, meta.offset)
