@@ -145,12 +145,20 @@ class BodySpan:
     end: int
 
 
+def _is_prose(line: str, counts: Counter[str]) -> bool:
+    return line_score(line_features(line, counts)) > 0
+
+
 def prose_bounds(lines: list[str]) -> tuple[int, int]:
     """Half-open span from the first to the last prose-scoring line: trims the furniture that
-    a main-content extractor leaves above and below the article without touching its inside."""
+    a main-content extractor leaves above and below the article without touching its inside.
+    Scans inwards from both ends, so the middle of a long article is never scored."""
     counts = Counter(lines)
-    prose = [i for i, line in enumerate(lines) if line_score(line_features(line, counts)) > 0]
-    return (prose[0], prose[-1] + 1) if prose else (0, 0)
+    first = next((i for i, line in enumerate(lines) if _is_prose(line, counts)), None)
+    if first is None:
+        return (0, 0)
+    last = next(i for i in range(len(lines) - 1, first - 1, -1) if _is_prose(lines[i], counts))
+    return (first, last + 1)
 
 
 def soft_wrapped_blocks(lines: list[str]) -> list[list[int]]:

@@ -27,6 +27,9 @@ _DATE_METAS = (
 )  # fmt: skip
 _LD_DATE = re.compile(rb'"datePublished"\s*:\s*"([^"]{8,40})"')
 _JA_LANG = re.compile(r"^ja\b", re.I)
+_HEAD_END = re.compile(r"</head\s*>", re.I)
+#: How far into a page the end of <head> is looked for.
+HEAD_SCAN_CHARS = 300_000
 
 
 #: Below this many word units, main-content mode is taken to have missed the article.
@@ -38,6 +41,15 @@ def _plain_lines(html: str, main_content: bool) -> list[str]:
     return page_lines(text)
 
 
+def _has_units(lines: list[str], minimum: float) -> bool:
+    total = 0.0
+    for line in lines:
+        total += word_units(line)
+        if total >= minimum:
+            return True
+    return False
+
+
 def main_lines(html: str) -> list[str]:
     """The article of a page, one normalized block per line.
 
@@ -46,7 +58,7 @@ def main_lines(html: str) -> list[str]:
     when that finds no article either, a tiny page is its own content.
     """
     lines = _plain_lines(html, main_content=True)
-    if sum(word_units(line) for line in lines) >= MIN_MAIN_UNITS:
+    if _has_units(lines, MIN_MAIN_UNITS):
         start, end = prose_bounds(lines)
         return lines[start:end] or lines
     every_line = _plain_lines(html, main_content=False)
@@ -105,3 +117,14 @@ def html_meta(tree: LexborHTMLParser) -> PageMeta:
 def parse(html: str) -> LexborHTMLParser:
     """Parse with lexbor (tolerant of any malformed markup)."""
     return LexborHTMLParser(html)
+
+
+def page_meta(html: str) -> PageMeta:
+    """Metadata from the <head> alone when it has a title (most pages: a fraction of the parse
+    time), else from the whole page (for <h1>, <time> and JSON-LD in the body)."""
+    head_end = _HEAD_END.search(html, 0, HEAD_SCAN_CHARS)
+    if head_end:
+        meta = html_meta(parse(html[: head_end.end()]))
+        if meta.title and meta.published_at:
+            return meta
+    return html_meta(parse(html))

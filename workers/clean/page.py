@@ -1,7 +1,7 @@
 """Entry point of the clean stage: the one place where the components are composed.
 
     bytes --charset.decode_page--> str --(bounded)--> HTML or flattened text
-    HTML:  html.parse -> html.html_meta (title, date) ; html.main_lines -> lines
+    HTML:  html.page_meta (title, date from <head> or the whole DOM) ; html.main_lines -> lines
     text:  lines -> boilerplate.find_body -> kept lines ; metadata.meta_from_lines
     both:  normalize (NFKC per line, after selection) -> CleanedPage
 
@@ -50,7 +50,7 @@ def clean_text_page(text: str) -> CleanedPage:
 def clean_html_page(html: str) -> CleanedPage:
     """A raw HTML page."""
     html = html[:MAX_PAGE_CHARS]
-    meta = html_path.html_meta(html_path.parse(html))
+    meta = html_path.page_meta(html)
     lines = html_path.main_lines(html)
     title = normalize_line(meta.title) if meta.title else None
     return CleanedPage(join_lines(lines), title or None, meta.published_at)
