@@ -105,6 +105,13 @@ async def wait_round_trip(
 ) -> None:
     """Retry :func:`round_trip_once` until it succeeds, ``alive()`` turns false or time runs out."""
     last: BaseException | None = None
+    host, _, port = bootstrap.rpartition(":")
+    while not _accepts(host, int(port)):  # cheap and quiet, before the client's noisy retries
+        if not alive():
+            raise BrokerError("broker process exited while waiting for its port")
+        if time.monotonic() > deadline:
+            raise BrokerError(f"nothing listens on {bootstrap} before timeout")
+        await asyncio.sleep(0.05)
     while time.monotonic() < deadline:
         if not alive():
             raise BrokerError("broker process exited while waiting for the round trip")
@@ -114,8 +121,16 @@ async def wait_round_trip(
             return
         except Exception as exc:  # any client error means "not ready yet"
             last = exc
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.2)
     raise BrokerError(f"no produce+consume round trip on {bootstrap} before timeout: {last!r}")
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def terminate(proc: subprocess.Popen[bytes] | None, pid: int | None, timeout: float) -> None:
