@@ -7,6 +7,7 @@ cached pieces of the token and its neighbours. That keeps per-token Python work 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 from workers.extract.lexicon import LEX_CLASSES
@@ -21,6 +22,7 @@ _BOS: Pieces = ([], ["-1w=BOS"], ["+1w=EOS"], ["-2w=BOS"], ["+2w=EOS"])
 _CACHE_MAX = 200_000
 
 
+@functools.cache
 def char_kind(ch: str) -> str:
     """One letter per script: K kanji, H hiragana, T katakana, A latin, D digit, S space, O else."""
     o = ord(ch)
@@ -60,9 +62,19 @@ def lex_tags(surface: str) -> list[str]:
     return tags
 
 
+# Sudachi POS that never belong to a name (particles, verbs, 。、): such tokens get one feature
+# as themselves (they are tagged O in practice) while still giving context to their neighbours;
+# that halves the work of the tagger.
+NEVER_IN_NAME = frozenset({"助詞", "助動詞", "動詞", "形容詞", "副詞", "接続詞", "連体詞", "感動詞",
+                           "代名詞", "句点", "読点"})
+
+
 def token_pieces(surface: str, pos: tuple[str, ...]) -> Pieces:
     """Feature strings for one token type, for each position it can take relative to a token."""
     p = f"{pos[0]}|{pos[1]}|{pos[2]}"
+    if pos[0] in NEVER_IN_NAME or pos[1] in NEVER_IN_NAME:
+        return (["w=" + surface], ["-1w=" + surface, "-1p=" + p], ["+1w=" + surface, "+1p=" + p],
+                ["-2p=" + p], ["+2w=" + surface, "+2p=" + p])
     sh = shape(surface)
     lex = lex_tags(surface)
     n = len(surface)
@@ -112,5 +124,6 @@ class Featurizer:
         for i in range(2, last):
             nxt1 = pcs[i + 1][2] if i + 1 < last else _BOS[2]
             nxt2 = pcs[i + 2][4] if i + 2 < last else _BOS[4]
-            rows.append(pcs[i][0] + pcs[i - 1][1] + nxt1 + pcs[i - 2][3] + nxt2)
+            own = pcs[i][0]
+            rows.append(own if len(own) == 1 else own + pcs[i - 1][1] + nxt1 + pcs[i - 2][3] + nxt2)
         return rows

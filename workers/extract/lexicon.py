@@ -56,6 +56,11 @@ LOC_SUFFIXES: frozenset[str] = frozenset(_words(
     """
 ))
 
+# Compass words forming a region name with the place name after them (北東アジア).
+DIRECTIONS: frozenset[str] = frozenset(
+    _words("北 南 東 西 北東 北西 南東 南西 東南 西南 東北 西北 中央")
+)
+
 # Kinds of lexicon membership that become model features.
 LEX_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
     ("T", TITLES),

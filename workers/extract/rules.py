@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from workers.extract.features import shape
-from workers.extract.lexicon import TITLES
+from workers.extract.lexicon import DIRECTIONS, TITLES
 from workers.extract.model import Span
 from workers.extract.tokens import Token
 
@@ -98,10 +98,60 @@ def drop_punctuation_edges(tokens: Sequence[Token], spans: list[Span], pos: PosN
     return out
 
 
+def join_katakana_dots(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+    """Katakana names joined by ・ are one name: キングス + ・カレッジ -> キングス・カレッジ."""
+    out: list[Span] = []
+    taken = {i for a, b, _ in spans for i in range(a, b)}
+    n = len(tokens)
+    for a, b, tag in spans:
+        while b + 1 < n and tokens[b].surface in ("・", "･") and b not in taken \
+                and b + 1 not in taken and shape(tokens[b + 1].surface) == "T" \
+                and shape(tokens[b - 1].surface) == "T":
+            b += 2
+        while a >= 2 and tokens[a - 1].surface in ("・", "･") and a - 1 not in taken \
+                and a - 2 not in taken and shape(tokens[a - 2].surface) == "T" \
+                and shape(tokens[a].surface) == "T":
+            a -= 2
+        out.append((a, b, tag))
+    return out
+
+
+def place_not_person(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+    """A lone token Sudachi lists as a place is a place, unless a title follows (ワシントン氏)."""
+    out: list[Span] = []
+    for a, b, tag in spans:
+        if tag == "PER" and b - a == 1 and pos(tokens[a].pos)[2] == "地名" \
+                and (b >= len(tokens) or tokens[b].surface not in TITLES):
+            tag = "LOC"
+        out.append((a, b, tag))
+    return out
+
+
+def direction_places(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+    """Compass word + place name is a region: 北東 + アジア -> 北東アジア (LOCATION)."""
+    starts = {a: k for k, (a, _, _) in enumerate(spans)}
+    taken = {i for a, b, _ in spans for i in range(a, b)}
+    out = list(spans)
+    for i in range(len(tokens) - 1):
+        if tokens[i].surface not in DIRECTIONS or i in taken \
+                or pos(tokens[i + 1].pos)[2] != "地名":
+            continue
+        k = starts.get(i + 1)
+        if k is not None:
+            _, b, tag = out[k]
+            out[k] = (i, b, tag)
+        elif i + 1 not in taken:
+            out.append((i, i + 2, "LOC"))
+    return sorted(out)
+
+
 # The rules in the order they run (see workers.extract.entities for the whole pipeline).
 SPAN_RULES: tuple[SpanRule, ...] = (
     split_open_bracket,
+    join_katakana_dots,
     split_person_prefix,
+    place_not_person,
+    direction_places,
     strip_titles,
     drop_punctuation_edges,
 )
