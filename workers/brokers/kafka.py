@@ -473,6 +473,10 @@ def run_cli(args: argparse.Namespace) -> int:
             return 0
         if args.action == "restart":
             broker.stop()
+        elif broker.is_running():  # start is idempotent: report the broker that is there
+            print(f"already running, pid {broker.pid()}", file=sys.stderr)
+            print(broker.bootstrap)
+            return 0
         bootstrap = broker.start(timeout=args.timeout, detach=True)
         print(f"Kafka {args.version} started in {broker.start_seconds:.1f} s", file=sys.stderr)
         print(bootstrap)
