@@ -448,6 +448,9 @@ def run_cli(args: argparse.Namespace) -> int:
     """Carry out one CLI action; print the bootstrap address for start/status/restart."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     log.setLevel(logging.INFO)
+    # The readiness probe retries through aiokafka's expected "topic not found" errors; a real
+    # failure surfaces as BrokerError with the broker's log tail.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         if args.action == "assemble":
             t0 = time.monotonic()
