@@ -26,10 +26,14 @@ def bootstrap_of(broker_url: str) -> str:
 
 def run_worker(settings: Settings) -> None:
     """Run the pipeline's Faust worker in the foreground until SIGINT/SIGTERM."""
+    import asyncio
+
     import faust
 
+    from workers.admin import ensure_topics
     from workers.pipeline import build_pipeline
 
+    asyncio.run(ensure_topics(bootstrap_of(settings.broker), settings))
     pipeline = build_pipeline(settings)
     worker = faust.Worker(pipeline.app, loglevel=settings.log_level.upper())
     log.info("web stats on http://%s:%d/", settings.web_host, settings.web_port)
