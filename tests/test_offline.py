@@ -1,0 +1,59 @@
+"""``newsflow clean`` / ``newsflow extract`` keep their JSONL contracts (external evaluations
+call them exactly like this)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "seed"
+
+
+def run(cmd: str, lines: list[bytes]) -> list[dict]:
+    out = subprocess.run(
+        [sys.executable, "-m", "workers.cli", cmd],
+        input=b"\n".join(lines) + b"\n",
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return [orjson.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_clean_contract() -> None:
+    page = (SEED / "page.txt").read_text(encoding="utf-8")
+    html = "<html><head><title>T</title></head><body><p>" + "本文。" * 40 + "</p></body></html>"
+    rows = run(
+        "clean",
+        [orjson.dumps({"id": "p1", "text": page}), orjson.dumps({"id": 2, "html": html})],
+    )
+    assert [r["id"] for r in rows] == ["p1", 2]
+    for row in rows:
+        assert set(row) == {"id", "text", "title", "published_at"}
+        assert isinstance(row["text"], str) and row["text"]
+    assert rows[0]["published_at"] == "2024-06-20T11:39:00+09:00"
+
+
+def test_extract_contract() -> None:
+    text = "プーチン大統領は北朝鮮を訪れ、金正恩総書記と会談した。"
+    rows = run(
+        "extract", [orjson.dumps({"id": 7, "text": text}), orjson.dumps({"id": 8, "text": ""})]
+    )
+    assert [r["id"] for r in rows] == [7, 8]
+    assert set(rows[0]) == {"id", "entities"}
+    assert rows[1]["entities"] == []
+    for e in rows[0]["entities"]:
+        assert set(e) == {"text", "type", "start", "end", "normalized"}
+        assert text[e["start"] : e["end"]] == e["text"]
+    assert {("PERSON", "プーチン"), ("LOCATION", "北朝鮮")} <= {
+        (e["type"], e["text"]) for e in rows[0]["entities"]
+    }
+
+
+def test_a_bad_line_gets_an_error_and_the_stream_goes_on() -> None:
+    rows = run("extract", [b"{not json", orjson.dumps({"id": 1, "text": "東京"})])
+    assert "error" in rows[0]
+    assert rows[1]["id"] == 1
