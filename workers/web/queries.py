@@ -82,3 +82,68 @@ def parse_limit(raw: str | None, default: int = 20, maximum: int = 1000) -> int:
     if not 1 <= value <= maximum:
         raise QueryError(f"limit must be between 1 and {maximum}")
     return value
+
+
+def hourly_series(value: dict[str, Any] | None, hours_newest_first: list[str]) -> list[int]:
+    """Counts for the given hour buckets, oldest first (for sparklines)."""
+    counts = (value or {}).get("hours", {})
+    return [int(counts.get(h, 0)) for h in reversed(hours_newest_first)]
+
+
+def entity_detail(
+    key: str, value: dict[str, Any] | None, now: float | None = None, points: int = 24
+) -> dict[str, Any] | None:
+    """``/api/entities/{key}``: total, the last ``points`` hours and every retained hour."""
+    if not value:
+        return None
+    hours = hours_back(points, now)
+    etype, name = split_key(key)
+    kept = value.get("hours", {})
+    return {
+        "key": key,
+        "type": etype,
+        "name": name,
+        "total": int(value.get("total", 0)),
+        "last_hours": [{"hour": h, "count": int(kept.get(h, 0))} for h in reversed(hours)],
+        "hours": {h: int(kept[h]) for h in sorted(kept)},
+    }
+
+
+def trending(
+    items: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    limit: int = 10,
+    entity_type: str | None = None,
+    now: float | None = None,
+    points: int = 24,
+) -> list[dict[str, Any]]:
+    """Entities whose mentions grew most in the current hour against the hour before.
+
+    Ranked by the absolute growth (then by this hour's count), so one mention more of a rare
+    name does not outrank fifty more of a common one; ``series`` is the last ``points`` hours.
+    """
+    hours = hours_back(points, now)
+    current, previous = hours[0], hours[1]
+    prefix = f"{entity_type.upper()}:" if entity_type else None
+    scored = []
+    for key, value in items:
+        if not value or (prefix and not key.startswith(prefix)):
+            continue
+        counts = value.get("hours", {})
+        cur, prev = int(counts.get(current, 0)), int(counts.get(previous, 0))
+        if cur <= prev:
+            continue
+        scored.append((cur - prev, cur, key, value))
+    best = heapq.nlargest(limit, scored, key=lambda r: (r[0], r[1], r[2]))
+    return [
+        {
+            "key": key,
+            "type": split_key(key)[0],
+            "name": split_key(key)[1],
+            "current": cur,
+            "previous": cur - growth,
+            "growth": growth,
+            "series": hourly_series(value, hours),
+        }
+        for growth, cur, key, value in best
+    ]

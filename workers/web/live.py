@@ -1,0 +1,153 @@
+"""What the web views read from the running worker: consumer lag, cached table snapshots and
+answers from the other workers. Kept apart from ``api.py`` so the views stay thin."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import faust
+from faust.types import TableT
+from yarl import URL
+
+log = logging.getLogger("newsflow.web")
+
+
+def consumer_lag(app: faust.App) -> list[dict[str, Any]]:
+    """Lag per assigned source partition from what the consumer already knows (no request to
+    the broker): ``lag`` = highwater of the last fetch - next offset this worker will read;
+    ``commit_lag`` = highwater - committed offset (what Kafka's group tools show; it trails by
+    up to the commit interval).
+
+    Changelog and assignor topics are left out: their partitions are read only during table
+    recovery, so "lag" on them means nothing to an operator.
+    """
+    consumer: Any = app.consumer  # the driver's Consumer: its offsets live in private dicts
+    try:
+        assignment = consumer.assignment()
+    except Exception:  # not started yet, or between rebalances
+        return []
+    rows = []
+    for tp in sorted(assignment):
+        if tp.topic.endswith("-changelog") or "__assignor" in tp.topic:
+            continue
+        try:
+            highwater: int | None = consumer.highwater(tp)
+        except Exception:
+            highwater = None
+        committed = consumer._committed_offset.get(tp)  # next offset to read after a restart
+        read = consumer._read_offset.get(tp)  # offset of the last record handed to an agent
+        position = read + 1 if read is not None else committed
+        lag = commit_lag = None
+        if highwater is not None:
+            lag = max(0, highwater - (position or 0))
+            commit_lag = max(0, highwater - (committed or 0))
+        rows.append(
+            {
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "highwater": highwater,
+                "committed": committed,
+                "position": position,
+                "lag": lag,
+                "commit_lag": commit_lag,
+            }
+        )
+    return rows
+
+
+def active_partitions(app: faust.App, table: TableT) -> list[int]:
+    """Partitions of ``table`` this worker owns (and so answers for)."""
+    topic = table.changelog_topic.get_topic_name()
+    try:
+        actives = app.assignor.assigned_actives()
+    except Exception:
+        return []
+    return sorted(tp.partition for tp in actives if tp.topic == topic)
+
+
+class TableSnapshot:
+    """``list(table.items())`` refreshed at most every ``ttl`` seconds.
+
+    Every dashboard poll reads the entity table several times (top, per type, trending); one
+    scan per second bounds that cost however many browsers are open.
+    """
+
+    def __init__(self, table: TableT, ttl: float = 1.0) -> None:
+        self.table = table
+        self.ttl = ttl
+        self._items: list[tuple[str, Any]] = []
+        self._at = -1e18
+
+    def items(self) -> list[tuple[str, Any]]:
+        now = time.monotonic()
+        if now - self._at >= self.ttl:
+            self._items = [(k, v) for k, v in self.table.items() if v]
+            self._at = now
+        return self._items
+
+
+def _ident(url: URL | str) -> tuple[str, int]:
+    url = URL(str(url))
+    return (url.host or "", int(url.port or 80))
+
+
+def other_workers(app: faust.App, table: TableT) -> dict[str, list[int]]:
+    """Web URL -> partitions of ``table``, for every worker but this one (from the assignor)."""
+    try:
+        metadata = app.router.table_metadata(table.name)
+    except Exception:
+        return {}
+    me = _ident(app.conf.canonical_url)
+    out: dict[str, list[int]] = {}
+    for host, topics in metadata.items():
+        if _ident(host) == me:
+            continue
+        parts = sorted({p for partitions in topics.values() for p in partitions})
+        if parts:
+            out[str(host).rstrip("/")] = parts
+    return out
+
+
+async def fan_out(
+    app: faust.App,
+    urls: list[str],
+    path_and_query: str,
+    timeout: float = 3.0,
+) -> list[tuple[str, dict[str, Any] | None, str | None]]:
+    """GET the same local-only query from each other worker: (url, body or None, error)."""
+
+    async def one(url: str) -> tuple[str, dict[str, Any] | None, str | None]:
+        try:
+            async with app.http_client.get(
+                url + path_and_query,
+                timeout=timeout,  # type: ignore[arg-type]
+            ) as resp:
+                if resp.status != 200:
+                    return url, None, f"HTTP {resp.status}"
+                body: dict[str, Any] = await resp.json(content_type=None)
+                return url, body, None
+        except Exception as exc:
+            return url, None, f"{type(exc).__name__}: {exc}"[:300]
+
+    return list(await asyncio.gather(*(one(u) for u in urls)))
+
+
+class TableSize:
+    """Number of keys in a table's local partitions, counted at most every ``ttl`` seconds
+    (counting walks the store, so it is not done per request)."""
+
+    def __init__(self, table: TableT, ttl: float = 5.0) -> None:
+        self.table = table
+        self.ttl = ttl
+        self._size = 0
+        self._at = -1e18
+
+    def size(self) -> int:
+        now = time.monotonic()
+        if now - self._at >= self.ttl:
+            self._size = sum(1 for _ in self.table)
+            self._at = now
+        return self._size
