@@ -73,9 +73,11 @@ def run_up(settings: Settings, demo: bool) -> None:
     Tansu keeps data in memory only, so the worker's table store goes to a fresh temporary
     folder too: state from an earlier run would not match the new, empty broker.
     """
+    from workers.brokers.common import port_is_free
     from workers.brokers.tansu import TansuBroker
 
-    broker = TansuBroker()
+    wanted = int(bootstrap_of(settings.broker).split(",")[0].rpartition(":")[2] or 9092)
+    broker = TansuBroker(port=wanted if port_is_free(wanted) else None)
     print(f"starting the embedded Tansu broker on {broker.bootstrap} ...", flush=True)
     broker.start()
     data_dir = tempfile.mkdtemp(prefix="newsflow-up-")
