@@ -1,7 +1,8 @@
 """Entry point of the clean stage: the one place where the components are composed.
 
     bytes --charset.decode_page--> str --(bounded)--> HTML or flattened text
-    HTML:  html.page_meta (title, date from <head> or the whole DOM) ; html.main_lines -> lines
+    HTML:  html.extract_page: one lexbor parse -> title, date; readable.extract -> lines
+           (Resiliparse when the structural extractor finds no article container)
     text:  lines -> boilerplate.find_body -> kept lines ; metadata.meta_from_lines
     both:  normalize (NFKC per line, after selection) -> CleanedPage
 
@@ -50,8 +51,7 @@ def clean_text_page(text: str) -> CleanedPage:
 def clean_html_page(html: str) -> CleanedPage:
     """A raw HTML page."""
     html = html[:MAX_PAGE_CHARS]
-    meta = html_path.page_meta(html)
-    lines = html_path.main_lines(html)
+    meta, lines = html_path.extract_page(html)
     title = normalize_line(meta.title) if meta.title else None
     return CleanedPage(join_lines(lines), title or None, meta.published_at)
 

@@ -1,0 +1,653 @@
+"""Readability-style main-content extraction on selectolax (lexbor), in one pass over the DOM.
+
+Why this shape: the published Readability algorithm (paragraph scoring by text length and
+commas, ancestor score propagation, link density, class/id hints, sibling inclusion, then
+conditional cleaning of the chosen subtree) is general across news and blog sites and languages.
+Lexbor parses in C; the page is then copied once into a compact Python tree (scripts, styles and
+other non-text subtrees dropped) on which every step runs without going back to the DOM, which
+keeps it at a few milliseconds per page. Japanese has no spaces and few commas in the Latin
+sense: 、。， count as commas and a CJK character counts as three characters (about one word).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Subtrees that never hold article text (dropped while copying the DOM).
+_SKIP = _words(
+    "script style noscript template svg canvas head select textarea button option "
+    "datalist dialog map audio video picture source track title meta link"
+)
+#: Kept as empty leaves: they count for conditional cleaning but carry no text.
+_LEAF = _words("img iframe object embed input br hr")
+_DIV_TO_P = _words("blockquote dl div img ol p pre table ul")
+_TO_SCORE = _words("section h2 h3 h4 h5 h6 p td pre")
+_INLINE = _words(
+    "a abbr b bdi bdo big cite code data del dfn em font i ins kbd label mark nobr q rp rt ruby "
+    "s samp small span strike strong sub sup time tt u var wbr"
+)
+#: Inline formatting flattened into the parent while copying (no effect on any score).
+_FLATTEN = _words(
+    "span b i em strong font small big sup sub cite abbr time label u s mark strike tt q dfn "
+    "kbd samp var bdi bdo nobr ins del data"
+)
+_HEADINGS = _words("h1 h2 h3 h4 h5 h6")
+_TAG_BASE = {"div": 5, "pre": 3, "td": 3, "blockquote": 3, "address": -3, "ol": -3, "ul": -3,
+             "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3, "h1": -5, "h2": -5, "h3": -5,
+             "h4": -5, "h5": -5, "h6": -5, "th": -5}  # fmt: skip
+#: Removed from the chosen article whatever their content (Readability's prepArticle).
+_DROP_IN_ARTICLE = _words("object embed footer link aside iframe input nav")
+
+# Readability's class/id vocabulary (general web-authoring conventions, not site strings).
+_UNLIKELY = re.compile(
+    r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|"
+    r"gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|"
+    r"sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote"
+)
+_MAYBE = re.compile(r"and|article|body|content|main|shadow")
+_UNLIKELY_ROLES = _words("menu menubar complementary navigation alert alertdialog dialog")
+_NEGATIVE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|"
+    r"masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|"
+    r"sponsor|shopping|tags|widget"
+)
+_POSITIVE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story"
+)
+_BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author")
+_SHARE = re.compile(r"(?:\b|_)(?:share|sharedaddy)(?:\b|_)")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_COMMAS = re.compile("[,、，。،]")
+_SENTENCE = re.compile(r"\.(?: |$)|[。！？]")
+_TOKEN = re.compile(f"[{_CJK}]|(?:(?![{_CJK}])\\w)+")
+_SPACES = re.compile(r"[ \t\r\n\f\u00a0\u3000]+")
+
+#: Readability's thresholds: paragraphs shorter than this are not scored; an article shorter
+#: than ``MIN_ARTICLE_CHARS`` makes the extractor retry with fewer assumptions.
+MIN_PARAGRAPH_CHARS = 25
+MIN_ARTICLE_CHARS = 500
+#: A CJK character counts as this many characters of length (one word, like ~3 Latin chars).
+CJK_CHAR_WEIGHT = 3
+#: Nodes deeper than this are flattened into their ancestor (bounded recursion and work).
+MAX_DEPTH = 200
+#: At most this many DOM nodes are copied (bounded time on huge pages).
+MAX_NODES = 60_000
+
+STRIP_UNLIKELY, WEIGHT_CLASSES, CLEAN_CONDITIONALLY = 1, 2, 4
+_ALL_FLAGS = STRIP_UNLIKELY | WEIGHT_CLASSES | CLEAN_CONDITIONALLY
+
+
+class Node:
+    """One element of the compact tree, with the totals of the text below it."""
+
+    __slots__ = (
+        "byline",
+        "chars",
+        "commas",
+        "depth",
+        "ekids",
+        "has_block",
+        "href_hash",
+        "i",
+        "in_table",
+        "kids",
+        "link_chars",
+        "match",
+        "own_chars",
+        "own_commas",
+        "parent",
+        "role",
+        "score",
+        "scored",
+        "tag",
+        "unlikely",
+    )  # fmt: skip
+
+    def __init__(self, tag: str, parent: Node | None, i: int) -> None:
+        self.tag, self.parent, self.i = tag, parent, i
+        self.kids: list[Node | str] = []
+        self.ekids: list[Node] = []
+        self.own_chars, self.own_commas = 0.0, 0
+        self.match = self.role = ""
+        self.href_hash = self.byline = self.unlikely = self.in_table = False
+        self.depth: int = parent.depth + 1 if parent is not None else 0
+        self.chars = self.link_chars = self.score = 0.0
+        self.commas = 0
+        self.has_block = self.scored = False
+
+    def elements(self) -> list[Node]:
+        return self.ekids
+
+
+def text_chars(text: str) -> float:
+    """Length of a text for scoring: spaces collapsed, a CJK character weighing a word."""
+    n = len(text)
+    if not text.isascii():
+        n += (CJK_CHAR_WEIGHT - 1) * len(_CJK_CHAR.findall(text))
+    return n
+
+
+def _commas(text: str) -> int:
+    return text.count(",") if text.isascii() else len(_COMMAS.findall(text))
+
+
+def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
+    """Copy the DOM below ``root`` into a compact tree; returns its nodes in document order.
+
+    Hidden subtrees are left out, and so are unlikely candidates (class/id/role of page
+    furniture) when ``prune_unlikely``: most of a page's markup is navigation, so this is where
+    the time goes. Inline formatting elements (span, b, em, ...) are flattened into their
+    parent: they change no score. Iterative (no recursion limit on deep pages); nodes past
+    ``MAX_DEPTH`` are flattened too, and copying stops after ``MAX_NODES`` nodes."""
+    top = Node(root.tag or "body", None, 0)
+    nodes = [top]
+    stack: list[tuple[LexborNode | None, Node]] = [(root.first_child, top)]
+    cjk_extra = CJK_CHAR_WEIGHT - 1
+    while stack:
+        dom, parent = stack.pop()
+        if dom is None:
+            continue
+        stack.append((dom.next, parent))
+        tag = dom.tag
+        if tag == "-text":
+            text = dom.text_content
+            if not text:
+                continue
+            words = text.split()
+            if not words:
+                parent.kids.append(" ")
+                continue
+            joined = " ".join(words)
+            if joined.isascii():
+                parent.own_chars += len(joined)
+                parent.own_commas += joined.count(",")
+            else:
+                parent.own_chars += len(joined) + cjk_extra * len(_CJK_CHAR.findall(joined))
+                parent.own_commas += len(_COMMAS.findall(joined))
+            lead = " " if text[0].isspace() else ""
+            parent.kids.append(lead + joined + " " if text[-1].isspace() else lead + joined)
+            continue
+        if tag is None or tag[0] == "-" or tag in _SKIP:
+            continue
+        if len(nodes) >= MAX_NODES:
+            break
+        match = role = ""
+        byline = href_hash = unlikely = False
+        attrs = dom.attributes
+        if attrs:
+            get = attrs.get
+            cls, ident = get("class"), get("id")
+            if cls or ident:
+                match = f"{cls or ''} {ident or ''}".lower()
+            style = get("style")
+            if (
+                "hidden" in attrs
+                or (style and _HIDDEN_STYLE.search(style))
+                or (get("aria-hidden") == "true" and "fallback-image" not in match)
+            ):
+                continue
+            role = (get("role") or "").lower()
+            unlikely = (
+                not parent.in_table
+                and tag != "a"
+                and (
+                    role in _UNLIKELY_ROLES
+                    or bool(match and _UNLIKELY.search(match) and not _MAYBE.search(match))
+                )
+            )
+            if unlikely and prune_unlikely:
+                continue
+            byline = (
+                bool(match and _BYLINE.search(match))
+                or get("rel") == "author"
+                or ("author" in (get("itemprop") or ""))
+            )
+            href_hash = tag == "a" and (get("href") or "").startswith("#")
+        if (tag in _FLATTEN and not unlikely and not byline) or (
+            parent.depth >= MAX_DEPTH and tag not in _LEAF
+        ):
+            stack.append((dom.first_child, parent))
+            continue
+        node = Node(tag, parent, len(nodes))
+        node.match, node.role, node.byline, node.href_hash = match, role, byline, href_hash
+        node.unlikely = unlikely
+        node.in_table = parent.in_table or tag in ("table", "code")
+        nodes.append(node)
+        parent.kids.append(node)
+        parent.ekids.append(node)
+        if tag not in _LEAF:
+            stack.append((dom.first_child, node))
+    return nodes
+
+
+def total_up(nodes: list[Node], dead: set[int]) -> None:
+    """Text length, link text length, commas and block-ness of every live node (children first)."""
+    for node in reversed(nodes):
+        chars, link, commas, block = node.own_chars, 0.0, node.own_commas, False
+        for kid in node.ekids:
+            if kid.i not in dead:
+                chars += kid.chars
+                link += kid.link_chars
+                commas += kid.commas
+                block = block or kid.has_block or kid.tag in _DIV_TO_P
+        if node.tag == "a":
+            link = chars * (0.3 if node.href_hash else 1.0)
+        node.chars, node.link_chars, node.commas, node.has_block = chars, link, commas, block
+
+
+def link_density(node: Node) -> float:
+    return node.link_chars / node.chars if node.chars else 0.0
+
+
+def class_weight(node: Node, flags: int) -> int:
+    if not flags & WEIGHT_CLASSES or not node.match:
+        return 0
+    cls, _, ident = node.match.rpartition(" ")
+    weight = 0
+    for part in (cls, ident):
+        if part:
+            weight -= 25 if _NEGATIVE.search(part) else 0
+            weight += 25 if _POSITIVE.search(part) else 0
+    return weight
+
+
+def _init_score(node: Node, flags: int) -> None:
+    if not node.scored:
+        node.scored = True
+        node.score = _TAG_BASE.get(node.tag, 0) + class_weight(node, flags)
+
+
+def _paragraphs(nodes: list[Node], dead: set[int]) -> Iterator[tuple[Node, float, int, bool]]:
+    """(parent, chars, commas, as_div_run) of every scorable paragraph: p/td/pre/section/h2-6,
+    divs without block children (Readability turns them into <p>), and runs of inline content
+    directly inside a div that has block children (Readability wraps those in <p>)."""
+    for node in nodes:
+        if node.i in dead or node.parent is None:
+            continue
+        if node.tag in _TO_SCORE or (node.tag == "div" and not node.has_block):
+            yield node.parent, node.chars, node.commas, False
+        if node.tag == "div" and node.has_block:
+            chars, commas, brs = 0.0, 0, 0
+            for kid in node.kids:
+                if isinstance(kid, str):
+                    if kid != " ":
+                        chars += text_chars(kid.strip())
+                        commas += _commas(kid)
+                        brs = 0
+                    continue
+                if kid.i in dead:
+                    continue
+                if kid.tag == "br":
+                    brs += 1
+                    if brs < 2:
+                        continue
+                elif kid.tag in _INLINE and not kid.has_block:
+                    chars, commas, brs = chars + kid.chars, commas + kid.commas, 0
+                    continue
+                if chars:
+                    yield node, chars, commas, True
+                chars, commas, brs = 0.0, 0, 0
+            if chars:
+                yield node, chars, commas, True
+
+
+def _ancestors(node: Node | None, limit: int) -> list[Node]:
+    out: list[Node] = []
+    while node is not None and node.parent is not None and len(out) < limit:
+        out.append(node)
+        node = node.parent
+    return out
+
+
+def score_candidates(nodes: list[Node], dead: set[int], flags: int) -> list[Node]:
+    """Readability's scoring: each paragraph's score goes to 5 ancestors, divided by distance;
+    each candidate is then scaled down by its link density."""
+    for node in nodes:
+        node.scored, node.score = False, 0.0
+    candidates: list[Node] = []
+    for parent, chars, commas, _ in _paragraphs(nodes, dead):
+        if chars < MIN_PARAGRAPH_CHARS:
+            continue
+        score = 2 + commas + min(int(chars // 100), 3)
+        for level, anc in enumerate(_ancestors(parent, 5)):
+            if not anc.scored:
+                _init_score(anc, flags)
+                candidates.append(anc)
+            anc.score += score / (1 if level == 0 else 2 if level == 1 else level * 3)
+    for cand in candidates:
+        cand.score *= 1 - link_density(cand)
+    return candidates
+
+
+def _shares_ancestor(top: Node, others: list[Node]) -> Node:
+    lists = [set(id(a) for a in _ancestors(o.parent, 1_000)) for o in others]
+    if len(lists) < 3:
+        return top
+    parent = top.parent
+    while parent is not None and parent.parent is not None:
+        if sum(id(parent) in s for s in lists) >= 3:
+            return parent
+        parent = parent.parent
+    return top
+
+
+def pick_top(candidates: list[Node], flags: int) -> Node | None:
+    """Best candidate, moved up to a common ancestor of near-equal rivals or to a parent that
+    scores higher (text split over several containers), then past single-child wrappers."""
+    if not candidates:
+        return None
+    ranked = sorted(candidates, key=lambda n: n.score, reverse=True)[:5]
+    top = ranked[0]
+    if top.parent is None or top.score <= 0:
+        return None
+    rivals = [c for c in ranked[1:] if c.score / top.score >= 0.75]
+    top = _shares_ancestor(top, rivals)
+    _init_score(top, flags)
+    last, threshold = top.score, top.score / 3
+    parent = top.parent
+    while parent is not None and parent.parent is not None:
+        if not parent.scored:
+            parent = parent.parent
+            continue
+        if parent.score < threshold:
+            break
+        if parent.score > last:
+            top = parent
+            break
+        last = parent.score
+        parent = parent.parent
+    while top.parent is not None and top.parent.parent is not None:
+        if sum(1 for _ in top.parent.elements()) != 1:
+            break
+        top = top.parent
+    _init_score(top, flags)
+    return top
+
+
+def _is_paragraph(node: Node) -> bool:
+    return node.tag == "p" or (node.tag == "div" and not node.has_block)
+
+
+def with_siblings(top: Node, dead: set[int]) -> list[Node]:
+    """The top candidate and the siblings that score close to it or read like paragraphs."""
+    if top.parent is None:
+        return [top]
+    threshold = max(10.0, top.score * 0.2)
+    top_class = top.match.rpartition(" ")[0]
+    out = []
+    for sib in top.parent.elements():
+        if sib.i in dead:
+            continue
+        if sib is top:
+            out.append(sib)
+            continue
+        bonus = top.score * 0.2 if top_class and sib.match.rpartition(" ")[0] == top_class else 0
+        if sib.scored and sib.score + bonus >= threshold:
+            out.append(sib)
+        elif _is_paragraph(sib):
+            density = link_density(sib)
+            long_prose = sib.chars > 80 and density < 0.25
+            if long_prose or (
+                0 < sib.chars <= 80 and density == 0 and _SENTENCE.search(inner_text(sib, dead))
+            ):
+                out.append(sib)
+    return out
+
+
+def walk(node: Node, dead: set[int]) -> Iterator[Node]:
+    """Live descendants of ``node`` (itself included), in document order."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        stack.extend(k for k in reversed(cur.ekids) if k.i not in dead)
+
+
+def inner_text(node: Node, dead: set[int]) -> str:
+    parts: list[str] = []
+    for cur in walk(node, dead):
+        parts.extend(k for k in cur.kids if isinstance(k, str))
+    return _SPACES.sub(" ", "".join(parts)).strip()
+
+
+@dataclass(slots=True)
+class _Counts:
+    p: int = 0
+    img: int = 0
+    li: int = 0
+    inputs: int = 0
+    embeds: int = 0
+    heading_chars: float = 0.0
+    in_figure: bool = False
+
+
+def _counts(node: Node, dead: set[int]) -> _Counts:
+    c = _Counts()
+    for cur in walk(node, dead):
+        tag = cur.tag
+        if tag == "p":
+            c.p += 1
+        elif tag == "img":
+            c.img += 1
+        elif tag == "li":
+            c.li += 1
+        elif tag == "input":
+            c.inputs += 1
+        elif tag in ("object", "embed", "iframe"):
+            c.embeds += 1
+        elif tag in _HEADINGS:
+            c.heading_chars += cur.chars
+    anc = node.parent
+    while anc is not None and not c.in_figure:
+        c.in_figure = anc.tag == "figure"
+        anc = anc.parent
+    return c
+
+
+def _is_data_table(node: Node) -> bool:
+    if node.role == "presentation":
+        return False
+    rows = cols = 0
+    for cur in walk(node, set()):
+        if cur.tag in ("caption", "thead", "th", "tfoot"):
+            return True
+        if cur.tag == "tr":
+            rows += 1
+            cols = max(cols, sum(1 for k in cur.elements() if k.tag in ("td", "th")))
+    return rows >= 10 or cols > 4 or rows * cols > 10
+
+
+def _remove_conditionally(node: Node, dead: set[int], flags: int) -> bool:
+    """Readability's _cleanConditionally test for one table/ul/div/form inside the article."""
+    weight = class_weight(node, flags)
+    if weight + (node.score if node.scored else 0.0) < 0:
+        return True
+    if node.commas >= 10:
+        return False
+    c = _counts(node, dead)
+    is_list = node.tag in ("ul", "ol")
+    if not is_list and node.chars:
+        lists = (k for k in node.elements() if k.tag in ("ul", "ol") and k.i not in dead)
+        list_chars = sum(k.chars for k in lists)
+        is_list = list_chars / node.chars > 0.9
+    density = link_density(node)
+    length = node.chars
+    heading_density = c.heading_chars / length if length else 0.0
+    return (
+        (c.img > 1 and c.p / c.img < 0.5 and not c.in_figure)
+        or (not is_list and c.li - 100 > c.p)
+        or c.inputs > c.p // 3
+        or (not is_list and heading_density < 0.9 and length < 25
+            and (c.img == 0 or c.img > 2) and not c.in_figure)
+        or (not is_list and weight < 25 and density > 0.2)
+        or (weight >= 25 and density > 0.5)
+        or (c.embeds == 1 and length < 75)
+        or c.embeds > 1
+    )  # fmt: skip
+
+
+def prep_article(parts: list[Node], nodes: list[Node], dead: set[int], flags: int) -> None:
+    """Clean the chosen subtrees: drop embeds, asides, footers, share boxes and (innermost
+    first) tables, lists and divs that look like furniture rather than text."""
+    inside = [n for part in parts for n in walk(part, dead)]
+    for node in inside:
+        if (
+            node.tag in _DROP_IN_ARTICLE
+            or (node.match and _SHARE.search(node.match) and node.chars < MIN_ARTICLE_CHARS)
+            or (node.tag in ("h1", "h2") and class_weight(node, flags) < 0)
+        ):
+            dead.add(node.i)
+    total_up(inside, dead)
+    if not flags & CLEAN_CONDITIONALLY:
+        return
+    protected: set[int] = set()
+    for node in inside:
+        if (node.tag == "table" and _is_data_table(node)) or node.tag == "code":
+            protected.update(n.i for n in walk(node, dead))
+    for node in reversed(inside):
+        if node.i in dead or node.i in protected:
+            continue
+        if node.tag in ("table", "ul", "div", "form", "fieldset") and _remove_conditionally(
+            node, dead, flags
+        ):
+            dead.add(node.i)
+            _retotal_ancestors(node, parts, dead)
+
+
+def _retotal_ancestors(node: Node, parts: list[Node], dead: set[int]) -> None:
+    """After a removal, the totals of the ancestors up to the article root lose its share."""
+    roots = {id(p) for p in parts}
+    anc = node.parent
+    while anc is not None:
+        anc.chars -= node.chars
+        anc.commas -= node.commas
+        anc.link_chars = max(0.0, anc.link_chars - node.link_chars)
+        if id(anc) in roots:
+            break
+        anc = anc.parent
+
+
+_BLOCK_BREAK = "\n"
+
+
+def render(parts: list[Node], dead: set[int]) -> list[str]:
+    """Text of the article, one block (paragraph, heading, list item, cell) per line."""
+    out: list[str] = []
+    stack: list[Node | str] = list(reversed(parts))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        if item.i in dead:
+            continue
+        if item.tag in _INLINE:
+            stack.extend(reversed(item.kids))
+            continue
+        out.append(_BLOCK_BREAK)
+        stack.append(_BLOCK_BREAK)
+        stack.extend(reversed(item.kids))
+    lines = (" ".join(line.split()) for line in "".join(out).split(_BLOCK_BREAK))
+    return [line for line in lines if line]
+
+
+def _similarity(a: str, b: str) -> float:
+    """Readability's text similarity: share of ``b``'s characters in tokens also in ``a``."""
+    ta, tb = set(_TOKEN.findall(a.lower())), _TOKEN.findall(b.lower())
+    if not ta or not tb:
+        return 0.0
+    unique = [t for t in tb if t not in ta]
+    return 1 - len(" ".join(unique)) / len(" ".join(tb))
+
+
+def _holds_blocks(node: Node) -> bool:
+    """A heading left open by broken markup swallows the paragraphs after it."""
+    return any(n.tag in _DIV_TO_P for n in walk(node, set()))
+
+
+def _drop_title_and_byline(nodes: list[Node], title: str | None, dead: set[int]) -> None:
+    """The headline and byline are page metadata, not article text (Readability drops the
+    first heading that repeats the title and the first short byline element)."""
+    want_title, want_byline = bool(title), True
+    for node in nodes:
+        if node.i in dead:
+            continue
+        if want_byline and node.byline:
+            text = inner_text(node, dead)
+            if 0 < len(text) < 100:
+                dead.update(n.i for n in walk(node, dead))
+                want_byline = False
+                continue
+        if (
+            want_title
+            and title
+            and node.tag in ("h1", "h2")
+            and not _holds_blocks(node)
+            and _similarity(title, inner_text(node, dead)) > 0.75
+        ):
+            dead.add(node.i)
+            want_title = False
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The article lines and how sure the extractor is that it found an article."""
+
+    lines: list[str]
+    chars: float
+    fallback_body: bool
+
+
+def _attempt(nodes: list[Node], base_dead: set[int], flags: int) -> Extraction:
+    dead = set(base_dead)
+    total_up(nodes, dead)
+    top = pick_top(score_candidates(nodes, dead, flags), flags)
+    body = nodes[0]
+    if top is None or top is body:
+        parts = [body]
+        fallback = True
+    else:
+        parts = with_siblings(top, dead)
+        fallback = False
+    prep_article(parts, nodes, dead, flags)
+    chars = sum(p.chars for p in parts if p.i not in dead)
+    return Extraction(render(parts, dead), chars, fallback)
+
+
+def extract(html: str | LexborHTMLParser, title: str | None = None) -> Extraction:
+    """The main content of a page: Readability's loop of attempts, each dropping one
+    assumption (unlikely class names, class weights, conditional cleaning) until the article
+    is at least ``MIN_ARTICLE_CHARS`` long; otherwise the longest attempt."""
+    tree = LexborHTMLParser(html) if isinstance(html, str) else html
+    root = tree.body or tree.root
+    if root is None:
+        return Extraction([], 0.0, True)
+    best: Extraction | None = None
+    pruned: list[Node] | None = None
+    whole: list[Node] | None = None
+    for flags in (_ALL_FLAGS, _ALL_FLAGS & ~STRIP_UNLIKELY, CLEAN_CONDITIONALLY, 0):
+        if flags & STRIP_UNLIKELY:
+            nodes = pruned = pruned or build(root, prune_unlikely=True)
+        else:
+            nodes = whole = whole or build(root, prune_unlikely=False)
+        dead: set[int] = set()
+        _drop_title_and_byline(nodes, title, dead)
+        result = _attempt(nodes, dead, flags)
+        if result.chars >= MIN_ARTICLE_CHARS:
+            return result
+        if best is None or result.chars > best.chars:
+            best = result
+    assert best is not None
+    return best
