@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from resiliparse.extract.html2text import extract_plain_text
 from selectolax.lexbor import LexborHTMLParser
 
 from workers.clean import readable
@@ -42,6 +41,8 @@ MIN_MAIN_UNITS = 25.0
 
 
 def _plain_lines(html: str, main_content: bool) -> list[str]:
+    from resiliparse.extract.html2text import extract_plain_text  # only for the few fallbacks
+
     text = extract_plain_text(html, main_content=main_content, alt_texts=False, links=False)
     return page_lines(text)
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from workers.clean.boilerplate import _CJK_CHAR, _TOKEN
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -67,11 +69,8 @@ _BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author")
 _SHARE = re.compile(r"(?:\b|_)(?:share|sharedaddy)(?:\b|_)")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
-_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-_CJK_CHAR = re.compile(f"[{_CJK}]")
-_COMMAS = re.compile("[,、，。،]")
+_COMMA_CHARS = ",、，。،"
 _SENTENCE = re.compile(r"\.(?: |$)|[。！？]")
-_TOKEN = re.compile(f"[{_CJK}]|(?:(?![{_CJK}])\\w)+")
 _SPACES = re.compile(r"[ \t\r\n\f\u00a0\u3000]+")
 
 #: Readability's thresholds: paragraphs shorter than this are not scored; an article shorter
@@ -115,17 +114,22 @@ class Node:
         "unlikely",
     )  # fmt: skip
 
-    def __init__(self, tag: str, parent: Node | None, i: int) -> None:
-        self.tag, self.parent, self.i = tag, parent, i
+    commas: int
+    has_block: bool
+
+    def __init__(
+        self, tag: str, parent: Node | None, i: int, match: str = "", in_table: bool = False
+    ) -> None:
+        # Totals (chars, link_chars, commas, has_block) and scores are set by total_up and
+        # score_candidates before anything reads them; set here only what copying knows.
+        self.tag, self.parent, self.i, self.match, self.in_table = tag, parent, i, match, in_table
         self.kids: list[Node | str] = []
         self.ekids: list[Node] = []
         self.own_chars, self.own_commas = 0.0, 0
-        self.match = self.role = ""
-        self.href_hash = self.byline = self.unlikely = self.in_table = False
+        self.role = ""
+        self.href_hash = self.byline = self.unlikely = self.scored = False
         self.depth: int = parent.depth + 1 if parent is not None else 0
         self.chars = self.link_chars = self.score = 0.0
-        self.commas = 0
-        self.has_block = self.scored = False
 
     def elements(self) -> list[Node]:
         return self.ekids
@@ -140,7 +144,10 @@ def text_chars(text: str) -> float:
 
 
 def _commas(text: str) -> int:
-    return text.count(",") if text.isascii() else len(_COMMAS.findall(text))
+    """Commas, counting the CJK comma and full stop (、。) as Readability counts ','."""
+    if text.isascii():
+        return text.count(",")
+    return sum(text.count(c) for c in _COMMA_CHARS)
 
 
 def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
@@ -175,7 +182,7 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
                 parent.own_commas += joined.count(",")
             else:
                 parent.own_chars += len(joined) + cjk_extra * len(_CJK_CHAR.findall(joined))
-                parent.own_commas += len(_COMMAS.findall(joined))
+                parent.own_commas += _commas(joined)
             lead = " " if text[0].isspace() else ""
             parent.kids.append(lead + joined + " " if text[-1].isspace() else lead + joined)
             continue
@@ -220,10 +227,10 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
         ):
             stack.append((dom.first_child, parent))
             continue
-        node = Node(tag, parent, len(nodes))
-        node.match, node.role, node.byline, node.href_hash = match, role, byline, href_hash
-        node.unlikely = unlikely
-        node.in_table = parent.in_table or tag in ("table", "code")
+        node = Node(tag, parent, len(nodes), match, parent.in_table or tag in ("table", "code"))
+        if attrs:
+            node.role, node.byline, node.unlikely = role, byline, unlikely
+            node.href_hash = href_hash
         nodes.append(node)
         parent.kids.append(node)
         parent.ekids.append(node)
