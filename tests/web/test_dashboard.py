@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -26,7 +27,7 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         worker.stop()
 
 
-def metric_text(page, name: str) -> str:  # type: ignore[no-untyped-def]
+def metric_text(page: Any, name: str) -> str:
     return str(page.text_content(f'[data-metric="{name}"]')).replace(",", "")
 
 
