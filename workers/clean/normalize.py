@@ -18,6 +18,8 @@ _SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
 
 def normalize_line(line: str) -> str:
     """One line NFKC-normalized, inner whitespace collapsed to one space, ends stripped."""
+    if line.isascii():  # NFKC leaves ASCII alone; str.split() splits where \s matches
+        return " ".join(line.split())
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", line)).strip()
 
 

@@ -29,6 +29,8 @@ _SKIP = _words(
     "script style noscript template svg canvas head select textarea button option "
     "datalist dialog map audio video picture source track title meta link"
 )
+#: HTML5 elements that are page furniture by definition; skipped with the unlikely classes.
+_SECTIONING_FURNITURE = _words("nav aside footer")
 #: Kept as empty leaves: they count for conditional cleaning but carry no text.
 _LEAF = _words("img iframe object embed input br hr")
 _DIV_TO_P = _words("blockquote dl div img ol p pre table ul")
@@ -154,10 +156,11 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
     """Copy the DOM below ``root`` into a compact tree; returns its nodes in document order.
 
     Hidden subtrees are left out, and so are unlikely candidates (class/id/role of page
-    furniture) when ``prune_unlikely``: most of a page's markup is navigation, so this is where
-    the time goes. Inline formatting elements (span, b, em, ...) are flattened into their
-    parent: they change no score. Iterative (no recursion limit on deep pages); nodes past
-    ``MAX_DEPTH`` are flattened too, and copying stops after ``MAX_NODES`` nodes."""
+    furniture; <nav>, <aside>, <footer>) when ``prune_unlikely``: most of a page's markup is
+    navigation, so this is where the time goes. Inline formatting elements (span, b, em, ...)
+    are flattened into their parent: they change no score. Iterative (no recursion limit on
+    deep pages); nodes past ``MAX_DEPTH`` are flattened too, and copying stops after
+    ``MAX_NODES`` nodes."""
     top = Node(root.tag or "body", None, 0)
     nodes = [top]
     stack: list[tuple[LexborNode | None, Node]] = [(root.first_child, top)]
@@ -190,6 +193,8 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
             continue
         if len(nodes) >= MAX_NODES:
             break
+        if prune_unlikely and tag in _SECTIONING_FURNITURE:
+            continue
         match = role = ""
         byline = href_hash = unlikely = False
         attrs = dom.attributes
