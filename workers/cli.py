@@ -45,6 +45,12 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_top(args: argparse.Namespace) -> int:
+    from workers.web.top import run
+
+    return run(args.url, args.type, args.limit, args.window)
+
+
 def _cmd_produce(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -97,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="start the embedded broker and a worker (one command to try it)")
     p.add_argument("--demo", action="store_true", help="also feed the sample pages")
     p.set_defaults(func=_cmd_up)
+    p = sub.add_parser("top", help="print the top entities of a running worker (its HTTP API)")
+    p.add_argument("--url", default="http://127.0.0.1:6066", help="a worker's web address")
+    p.add_argument("--type", help="PERSON, ORGANIZATION or LOCATION; default: all types")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--window", help="1h, 24h, 7d or all (default)")
+    p.set_defaults(func=_cmd_top)
     p = sub.add_parser(
         "produce", help="send JSONL, .html and .txt files or folders to the raw topic"
     )

@@ -133,3 +133,23 @@ def test_entity_lookup_total_and_history(live: LiveWorker) -> None:
     status, body, _ = live.request("/api/entities/" + quote("PERSON:誰でもない人", safe=""))
     assert status == 404 and b"no such entity" in body
     assert live.request("/api/entities/top?window=2x")[0] == 400
+
+
+def test_newsflow_top_prints_the_api_table(live: LiveWorker) -> None:
+    import subprocess
+    import sys
+
+    from workers.web.top import width
+
+    api = live.worker.get("/api/entities/top?limit=5&type=LOCATION")["entities"]
+    out = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "top", "--url", live.url(""), "--limit", "5",
+         "--type", "LOCATION"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert out[0].split() == ["#", "TYPE", "ENTITY", "MENTIONS"]
+    rows = out[1 : 1 + len(api)]
+    assert [r.split()[2] for r in rows] == [e["name"] for e in api]
+    assert [int(r.split()[3].replace(",", "")) for r in rows] == [e["count"] for e in api]
+    assert len({width(r) for r in rows}) == 1  # columns line up, CJK names included
+    assert "partitions 0, 1 of 2" in out[-1]
