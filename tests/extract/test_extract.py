@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from workers.extract import Entity, get_extractor
 from workers.extract.canonical import Mention, resolve_aliases
 from workers.extract.rules import join_katakana_dots, split_open_bracket, split_person_prefix
-from workers.extract.tokens import SUDACHI_MAX_BYTES, split_for_sudachi
+from workers.extract.tokens import SUDACHI_MAX_BYTES, Tokens, split_for_sudachi
 
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seed" / "body.txt"
 
@@ -103,19 +104,14 @@ def test_offsets_are_code_points_across_lines() -> None:
 
 # --- rules and aliases, on hand-made tokens -------------------------------------------------
 
-def _tokens(*pieces: tuple[str, str]) -> tuple[list, object]:
+def _tokens(*pieces: tuple[str, str]) -> tuple[Tokens, Callable[[int], tuple[str, ...]]]:
     """Tokens from (surface, kind) pairs; kind is the Sudachi POS[2] the rule looks at."""
-    from workers.extract.tokens import Token
-
     pos_ids = {"人名": 1, "地名": 2, "一般": 3, "記号": 4}
     names = {1: ("名詞", "固有名詞", "人名", "*", "*", "*"),
              2: ("名詞", "固有名詞", "地名", "*", "*", "*"),
              3: ("名詞", "普通名詞", "一般", "*", "*", "*"),
              4: ("補助記号", "一般", "*", "*", "*", "*")}
-    toks, pos = [], 0
-    for surface, kind in pieces:
-        toks.append(Token(surface, pos_ids[kind], pos, pos + len(surface), surface))
-        pos += len(surface)
+    toks = Tokens([s for s, _ in pieces], [pos_ids[k] for _, k in pieces])
     return toks, names.__getitem__
 
 

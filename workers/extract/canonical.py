@@ -12,8 +12,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from workers.extract.tokens import Token
-
 
 @dataclass(slots=True)
 class Mention:
@@ -24,12 +22,12 @@ class Mention:
     normalized: str
 
 
-def own_form(tokens: Sequence[Token]) -> str:
+def own_form(surfaces: Sequence[str], norms: Sequence[str]) -> str:
     """NFKC of the tokens' Sudachi normalized forms, keeping the writer's letter case."""
     parts: list[str] = []
-    for t in tokens:
-        surface = unicodedata.normalize("NFKC", t.surface)
-        norm = unicodedata.normalize("NFKC", t.norm)
+    for s, n in zip(surfaces, norms, strict=True):
+        surface = unicodedata.normalize("NFKC", s)
+        norm = unicodedata.normalize("NFKC", n)
         # Sudachi lower-cases latin letters; that is not a different name.
         parts.append(surface if norm.lower() == surface.lower() else norm)
     return "".join(parts)

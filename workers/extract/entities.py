@@ -1,9 +1,12 @@
 """Entity extraction pipeline, composed here in one place:
 
-    tokenize (Sudachi, one pass) -> sentences -> featurize -> tag (CRF) -> BIO spans -> span rules
-    -> mentions (char offsets, own canonical form) -> within-article aliases
+    tokenize (Sudachi, one pass) -> type id per token -> tag (CRF, per sentence) -> BIO spans
+    -> span rules -> mentions (char offsets, own canonical form) -> within-article aliases
 
-Each step is a small component in its own module; this file only wires them together.
+Each step is a small component in its own module; this file only wires them together. At run
+time the CRF is `decoder.TypeTagger` (weights regrouped per token type, compiled Viterbi);
+python-crfsuite and the string features of `features.py` are for training (and for tests that
+check both agree).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import functools
 from dataclasses import dataclass
 
 from workers.extract.canonical import Mention, own_form, resolve_aliases
-from workers.extract.features import Featurizer
-from workers.extract.model import OUTPUT_TYPE, Span, Tagger, bio_spans
+from workers.extract.decoder import TypeTagger
+from workers.extract.model import OUTPUT_TYPE, Span, bio_spans
 from workers.extract.rules import SPAN_RULES
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, split_for_sudachi
 
@@ -54,30 +57,51 @@ def sentences(tokens: list[Token]) -> list[tuple[int, int]]:
     return out
 
 
+def _split_at_sentence_ends(surface: list[str], spans: list[Span]) -> list[Span]:
+    """Spans never run past a 。: each sentence is tagged on its own (a rare I- after I-)."""
+    out: list[Span] = []
+    for a, b, tag in spans:
+        while "。" in surface[a:b - 1]:
+            end = surface.index("。", a, b - 1) + 1
+            out.append((a, end, tag))
+            a = end
+        out.append((a, b, tag))
+    return out
+
+
 class EntityExtractor:
     """Holds the tokenizer and model; call it with a whole article to get its entities."""
 
     def __init__(self) -> None:
         self.tokenize = Tokenizer()
-        self.featurize = Featurizer(self.tokenize.pos_name)
-        self.tag = Tagger()
+        self.tagger = TypeTagger(self.tokenize.pos_name)
         self.span_rules = SPAN_RULES
+        self._o = bytes([self.tagger.o_label])
 
     def __call__(self, text: str) -> list[Entity]:
-        tokens = self.tokenize(text)
-        if not tokens:
-            return []
+        tagger = self.tagger
+        tokens = self.tokenize.typed(text, tagger.types, tagger.new_type)
+        labels = tagger.decoder.tag(tokens.type_id)
+        # only the stretch from the first to the last non-O label needs looking at
+        inner = labels.strip(self._o)
         spans: list[Span] = []
-        for a, b in sentences(tokens):
-            spans.extend((a + x, a + y, tag)
-                         for x, y, tag in bio_spans(self.tag(self.featurize(tokens[a:b]))))
+        if inner:
+            a = labels.index(inner[0])
+            spans = _split_at_sentence_ends(
+                tokens.surface, [(a + x, a + y, tag)
+                                 for x, y, tag in bio_spans(tagger.label_names(inner))])
+        pos_name = self.tokenize.pos_name
         for rule in self.span_rules:
-            spans = rule(tokens, spans, self.tokenize.pos_name)
-        mentions = [
-            Mention(tokens[a].start, tokens[b - 1].end, OUTPUT_TYPE[tag],
-                    text[tokens[a].start:tokens[b - 1].end], own_form(tokens[a:b]))
-            for a, b, tag in sorted(spans) if tag in OUTPUT_TYPE
-        ]
+            spans = rule(tokens, spans, pos_name)
+        if not spans:
+            return []
+        surface, norm = tokens.surface, tokens.norm
+        mentions = []
+        for a, b, tag in sorted(spans):
+            if tag in OUTPUT_TYPE:
+                start, end = tokens.span(a, b)
+                mentions.append(Mention(start, end, OUTPUT_TYPE[tag], text[start:end],
+                                        own_form(surface[a:b], [norm(i) for i in range(a, b)])))
         return [Entity(m.text, m.type, m.start, m.end, m.normalized)
                 for m in resolve_aliases(mentions)]
 

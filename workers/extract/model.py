@@ -1,16 +1,15 @@
 """The learned part: a linear-chain CRF (crfsuite) over Sudachi tokens, BIO labels.
 
-The model file ships in the package (`ner.crf`, rebuilt by `python -m workers.extract.train`).
+The model file ships in the package (`ner.crf`, rebuilt by `python -m workers.extract.train`,
+which also writes the run-time tables `ner.bin` that decoder.py tags with).
 Labels are finer than the output classes (施設 and 製品/イベント have their own tags) because
 those names look different in context; `OUTPUT_TYPE` folds them into what we emit.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
-
-import pycrfsuite
+from typing import Any
 
 from workers.extract.tokens import Token
 
@@ -35,7 +34,7 @@ Span = tuple[int, int, str]  # token index start, token index end (exclusive), t
 
 def model_path() -> Path:
     """Where the shipped model lives (inside the package)."""
-    return Path(str(resources.files("workers.extract") / "data" / MODEL_FILE))
+    return Path(__file__).with_name("data") / MODEL_FILE
 
 
 def bio_spans(labels: list[str]) -> list[Span]:
@@ -66,10 +65,16 @@ def bio_labels(tokens: list[Token], entities: list[tuple[int, int, str]]) -> lis
 
 
 class Tagger:
-    """Loads the CRF once; tags one sequence of feature rows."""
+    """python-crfsuite's tagger over feature rows: for training checks and tests.
+
+    Extraction uses decoder.TypeTagger (same labels, much faster), so crfsuite is imported
+    only here.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
-        self._tagger = pycrfsuite.Tagger()
+        import pycrfsuite
+
+        self._tagger: Any = pycrfsuite.Tagger()
         self._tagger.open(str(path or model_path()))
 
     def __call__(self, rows: list[list[str]]) -> list[str]:

@@ -1,26 +1,28 @@
 """Span rules: small, general fixes applied to the model's token spans, one job each.
 
 Each rule takes (tokens, spans, pos_name) and returns new spans. They fix what a token-level
-model gets structurally wrong, using Sudachi POS and generic lexicon knowledge only.
+model gets structurally wrong, using Sudachi POS and generic lexicon knowledge only. Tokens are
+parallel lists (tokens.surface[i], tokens.pos[i]); rules only look near spans, except
+direction_places, which first checks that the text has a compass word at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from workers.extract.features import shape
 from workers.extract.lexicon import DIRECTIONS, TITLES
 from workers.extract.model import Span
-from workers.extract.tokens import Token
+from workers.extract.tokens import Tokens
 
 PosName = Callable[[int], tuple[str, ...]]
-SpanRule = Callable[[Sequence[Token], list[Span], PosName], list[Span]]
+SpanRule = Callable[[Tokens, list[Span], PosName], list[Span]]
 
 _OPEN = "(（「『【［[〈《<＜"
 _CLOSE = ")）」』】］]〉》>＞"
 
 
-def split_open_bracket(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+def split_open_bracket(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Cut a span at a bracket it opens but never closes: キングス・カレッジ(ロンドン -> 2 names.
 
     The part inside the bracket is kept only when Sudachi knows it as a place or person name.
@@ -30,7 +32,7 @@ def split_open_bracket(tokens: Sequence[Token], spans: list[Span], pos: PosName)
         depth_at = None
         depth = 0
         for i in range(a, b):
-            s = tokens[i].surface
+            s = tokens.surface[i]
             if s in _OPEN:
                 if depth == 0:
                     depth_at = i
@@ -44,13 +46,13 @@ def split_open_bracket(tokens: Sequence[Token], spans: list[Span], pos: PosName)
             out.append((a, depth_at, tag))
         inner = range(depth_at + 1, b)
         if len(inner) == 1:
-            kind = pos(tokens[inner[0]].pos)[2]
+            kind = pos(tokens.pos[inner[0]])[2]
             if kind in ("地名", "人名"):
                 out.append((inner[0], b, "LOC" if kind == "地名" else "PER"))
     return out
 
 
-def split_person_prefix(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+def split_person_prefix(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Split a leading person name off an organisation: 金正恩朝鮮労働党 -> 金正恩 + 朝鮮労働党.
 
     Japanese news puts a leader's name right before the body they lead. Fires when the span
@@ -59,11 +61,11 @@ def split_person_prefix(tokens: Sequence[Token], spans: list[Span], pos: PosName
     """
     out: list[Span] = []
     for a, b, tag in spans:
-        if tag == "ORG" and b - a >= 3 and pos(tokens[a].pos)[2] == "人名" \
-                and shape(tokens[a].surface) == "K":
+        if tag == "ORG" and b - a >= 3 and pos(tokens.pos[a])[2] == "人名" \
+                and shape(tokens.surface[a]) == "K":
             for k in (a + 1, a + 2):
-                if k < b - 1 and pos(tokens[k].pos)[2] == "地名" \
-                        and all(shape(tokens[j].surface) == "K" for j in range(a, k)):
+                if k < b - 1 and pos(tokens.pos[k])[2] == "地名" \
+                        and all(shape(tokens.surface[j]) == "K" for j in range(a, k)):
                     out.extend(((a, k, "PER"), (k, b, tag)))
                     break
             else:
@@ -73,68 +75,70 @@ def split_person_prefix(tokens: Sequence[Token], spans: list[Span], pos: PosName
     return out
 
 
-def strip_titles(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+def strip_titles(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """A person mention ends before its title or honorific: プーチン大統領 -> プーチン."""
     out: list[Span] = []
     for a, b, tag in spans:
         if tag == "PER":
-            while b - a > 1 and tokens[b - 1].surface in TITLES:
+            while b - a > 1 and tokens.surface[b - 1] in TITLES:
                 b -= 1
         out.append((a, b, tag))
     return out
 
 
-def drop_punctuation_edges(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+def drop_punctuation_edges(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Names do not start or end with punctuation or spaces (・ inside is fine)."""
     out: list[Span] = []
     for a, b, tag in spans:
-        while a < b and pos(tokens[a].pos)[0] in ("補助記号", "空白"):
+        while a < b and pos(tokens.pos[a])[0] in ("補助記号", "空白"):
             a += 1
-        while b > a and pos(tokens[b - 1].pos)[0] in ("補助記号", "空白") \
-                and tokens[b - 1].surface not in _CLOSE:
+        while b > a and pos(tokens.pos[b - 1])[0] in ("補助記号", "空白") \
+                and tokens.surface[b - 1] not in _CLOSE:
             b -= 1
         if a < b:
             out.append((a, b, tag))
     return out
 
 
-def join_katakana_dots(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+def join_katakana_dots(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Katakana names joined by ・ are one name: キングス + ・カレッジ -> キングス・カレッジ."""
     out: list[Span] = []
     taken = {i for a, b, _ in spans for i in range(a, b)}
     n = len(tokens)
     for a, b, tag in spans:
-        while b + 1 < n and tokens[b].surface in ("・", "･") and b not in taken \
-                and b + 1 not in taken and shape(tokens[b + 1].surface) == "T" \
-                and shape(tokens[b - 1].surface) == "T":
+        while b + 1 < n and tokens.surface[b] in ("・", "･") and b not in taken \
+                and b + 1 not in taken and shape(tokens.surface[b + 1]) == "T" \
+                and shape(tokens.surface[b - 1]) == "T":
             b += 2
-        while a >= 2 and tokens[a - 1].surface in ("・", "･") and a - 1 not in taken \
-                and a - 2 not in taken and shape(tokens[a - 2].surface) == "T" \
-                and shape(tokens[a].surface) == "T":
+        while a >= 2 and tokens.surface[a - 1] in ("・", "･") and a - 1 not in taken \
+                and a - 2 not in taken and shape(tokens.surface[a - 2]) == "T" \
+                and shape(tokens.surface[a]) == "T":
             a -= 2
         out.append((a, b, tag))
     return out
 
 
-def place_not_person(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+def place_not_person(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """A lone token Sudachi lists as a place is a place, unless a title follows (ワシントン氏)."""
     out: list[Span] = []
     for a, b, tag in spans:
-        if tag == "PER" and b - a == 1 and pos(tokens[a].pos)[2] == "地名" \
-                and (b >= len(tokens) or tokens[b].surface not in TITLES):
+        if tag == "PER" and b - a == 1 and pos(tokens.pos[a])[2] == "地名" \
+                and (b >= len(tokens) or tokens.surface[b] not in TITLES):
             tag = "LOC"
         out.append((a, b, tag))
     return out
 
 
-def direction_places(tokens: Sequence[Token], spans: list[Span], pos: PosName) -> list[Span]:
+def direction_places(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Compass word + place name is a region: 北東 + アジア -> 北東アジア (LOCATION)."""
+    surface = tokens.surface
+    if DIRECTIONS.isdisjoint(surface):
+        return spans
     starts = {a: k for k, (a, _, _) in enumerate(spans)}
     taken = {i for a, b, _ in spans for i in range(a, b)}
     out = list(spans)
     for i in range(len(tokens) - 1):
-        if tokens[i].surface not in DIRECTIONS or i in taken \
-                or pos(tokens[i + 1].pos)[2] != "地名":
+        if surface[i] not in DIRECTIONS or i in taken or pos(tokens.pos[i + 1])[2] != "地名":
             continue
         k = starts.get(i + 1)
         if k is not None:

@@ -1,12 +1,17 @@
 """Tokens: one Sudachi pass per text, cut under Sudachi's byte limit, offsets into the whole text.
 
-Everything downstream (features, model, rules) works on the plain tuples made here, so Sudachi
-is called exactly once per chunk and its Morpheme objects never leave this module.
+Sudachi is called exactly once per chunk and its Morpheme objects never leave this module.
+The run-time path (`Tokenizer.typed`) keeps a text's tokens as parallel lists (`Tokens`) with
+an integer type id per token, and asks Sudachi for offsets and normalized forms only for the
+few tokens that end up in a name; training uses the plain `Token` tuples of `Tokenizer.__call__`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from bisect import bisect_right
+from collections.abc import Callable
+from itertools import accumulate
+from typing import Any, NamedTuple
 
 from sudachipy import Dictionary, SplitMode
 
@@ -55,6 +60,57 @@ def split_for_sudachi(text: str, limit: int = SUDACHI_MAX_BYTES) -> list[tuple[i
     return out
 
 
+NewType = Callable[[str, int], int]
+
+
+class Tokens:
+    """A text's tokens as parallel lists (surface, POS id, type id), offsets on demand.
+
+    One Python object per token cost more than tagging them, so nothing per token is built
+    beyond three list entries; start offsets are summed from surface lengths (Sudachi's
+    surfaces tile each chunk exactly) and normalized forms are read from Sudachi when asked.
+    """
+
+    __slots__ = ("_chunks", "_starts", "pos", "surface", "type_id")
+
+    def __init__(self, surface: list[str], pos: list[int], type_id: list[int] | None = None,
+                 chunks: list[tuple[int, int, Any]] | None = None) -> None:
+        self.surface = surface
+        self.pos = pos
+        self.type_id = type_id if type_id is not None else []
+        # (index of the chunk's first token, chunk offset in the text, Sudachi MorphemeList)
+        self._chunks = chunks if chunks is not None else [(0, 0, None)]
+        self._starts: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.surface)
+
+    def starts(self) -> list[int]:
+        """Code-point start offset of every token in the text (computed once, when needed)."""
+        if self._starts is None:
+            starts: list[int] = []
+            bounds = [first for first, _, _ in self._chunks[1:]] + [len(self.surface)]
+            for (first, offset, _), last in zip(self._chunks, bounds, strict=True):
+                starts += accumulate(map(len, self.surface[first:last]), initial=offset)
+                starts.pop()  # the chunk's end
+            self._starts = starts
+        return self._starts
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """Character offsets (start, end) of tokens a .. b-1."""
+        starts = self.starts()
+        return starts[a], starts[b - 1] + len(self.surface[b - 1])
+
+    def norm(self, i: int) -> str:
+        """Sudachi's normalized form of token i (its surface for hand-made Tokens)."""
+        k = 0 if len(self._chunks) == 1 else bisect_right(self._chunks, i, key=lambda c: c[0]) - 1
+        first, _, morphemes = self._chunks[k]
+        if morphemes is None:
+            return self.surface[i]
+        form: str = morphemes[i - first].normalized_form()
+        return form
+
+
 class Tokenizer:
     """Sudachi, split mode C, loading only the dictionary fields we read (faster calls)."""
 
@@ -70,6 +126,31 @@ class Tokenizer:
             name = self._pos_names[pos_id] = tuple(self._dict.pos_of(pos_id) or ("*",) * 6)
         return name
 
+    def typed(self, text: str, types: dict[int, dict[str, int]], new_type: NewType) -> Tokens:
+        """Tokens of a text with a type id each: types[pos id][surface], else new_type(s, pos).
+
+        The loop below is the only per-token Python work of the extractor, so it is kept flat.
+        """
+        surface: list[str] = []
+        pos: list[int] = []
+        ids: list[int] = []
+        chunks: list[tuple[int, int, Any]] = []
+        add_s, add_p, add_t = surface.append, pos.append, ids.append
+        get_types = types.get
+        tokenize = self._tok.tokenize
+        for offset, chunk in split_for_sudachi(text):
+            morphemes = tokenize(chunk)
+            chunks.append((len(surface), offset, morphemes))
+            for m in morphemes:
+                s = m.surface()
+                p = m.part_of_speech_id()
+                add_s(s)
+                add_p(p)
+                by_surface = get_types(p)
+                t = by_surface.get(s) if by_surface is not None else None
+                add_t(new_type(s, p) if t is None else t)
+        return Tokens(surface, pos, ids, chunks or None)
+
     def __call__(self, text: str) -> list[Token]:
         tokens: list[Token] = []
         append = tokens.append
@@ -80,3 +161,4 @@ class Tokenizer:
                 append(Token(chunk[b:e], m.part_of_speech_id(), offset + b, offset + e,
                              m.normalized_form()))
         return tokens
+

@@ -2,7 +2,8 @@
 
 Trains on ner-dev minus the held-back bucket (a hash of `curid` into 5 buckets, bucket 0 held
 back) so the figures the eval command reports on that bucket are honest. Writes
-workers/extract/data/ner.crf.
+workers/extract/data/ner.crf (crfsuite) and ner.bin (the same weights regrouped per token type,
+what extraction tags with; see decoder.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import pycrfsuite
 
+from workers.extract.decoder import export_tables
 from workers.extract.features import Featurizer
 from workers.extract.model import GOLD_TAG, OUTPUT_TYPE, Tagger, bio_labels, bio_spans, model_path
 from workers.extract.tokens import Tokenizer
@@ -67,6 +69,7 @@ def train(data: list[dict[str, Any]], out: Path, params: dict[str, Any] | None =
     trainer.set_params({**PARAMS, **(params or {})})
     out.parent.mkdir(parents=True, exist_ok=True)
     trainer.train(str(out))
+    export_tables(out, out.with_suffix(".bin"))  # ner.crf -> ner.bin
 
 
 def quick_eval(data: list[dict[str, Any]], path: Path) -> dict[str, float]:

@@ -1,0 +1,137 @@
+"""The run-time decoder (decoder.py + the compiled _viterbi) is crfsuite, only faster.
+
+Extraction never calls crfsuite; these tests pin that its labels are crfsuite's labels, that
+the per-type regrouping of weights mirrors features.token_pieces exactly, and that the shipped
+tables were exported from the shipped model.
+"""
+
+from __future__ import annotations
+
+import functools
+import marshal
+from pathlib import Path
+
+import pytest
+
+from workers.extract.decoder import (
+    NPOS,
+    PyDecoder,
+    TypeTagger,
+    compiled_decoder_class,
+    export_tables,
+    read_crfsuite,
+    tables_path,
+)
+from workers.extract.entities import sentences
+from workers.extract.features import _BOS, Featurizer, token_pieces
+from workers.extract.model import Tagger, model_path
+from workers.extract.tokens import Tokenizer
+
+SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seed"
+SENTENCES = [
+    "ロシアのプーチン大統領と金正恩朝鮮労働党総書記は北東アジアの安全保障について会談した。",
+    "ＮＡＴＯの会合で、ﾌﾟｰﾁﾝ大統領はロシアの立場を説明した。米国務省は声明を出した。",
+    "キングス・カレッジ・ロンドン(ロンドン大学)のハモン・パチェコ・パルド教授は語った。",
+    "トヨタ自動車は2024年、愛知県豊田市で新型車「カローラ」を発表した。\n\n東京証券取引所",
+    "𠮷野家の話。\r\n\u3000ソウルと平壌、そして1950年の朝鮮戦争。",
+    "。。\n\n。",
+    "BOS EOS と w=BOS の扱い",
+]
+
+
+@functools.cache
+def _tokenizer() -> Tokenizer:
+    return Tokenizer()
+
+
+def _texts() -> list[str]:
+    texts = list(SENTENCES)
+    for name in ("body.txt", "page.txt"):
+        if (SEED / name).exists():
+            texts.append((SEED / name).read_text(encoding="utf-8"))
+    return texts
+
+
+def _crfsuite_labels(text: str) -> list[str]:
+    """Labels the way extraction used to get them: crfsuite over feature strings per sentence."""
+    tok = _tokenizer()
+    tokens = tok(text)
+    labels = ["O"] * len(tokens)
+    feat, crf = Featurizer(tok.pos_name), _crf()
+    for a, b in sentences(tokens):
+        labels[a:b] = crf(feat(tokens[a:b]))
+    return labels
+
+
+@functools.cache
+def _crf() -> Tagger:
+    return Tagger()
+
+
+def _decoder_labels(tagger: TypeTagger, text: str) -> list[str]:
+    tokens = _tokenizer().typed(text, tagger.types, tagger.new_type)
+    return tagger.label_names(tagger.decoder.tag(tokens.type_id))
+
+
+def test_compiled_decoder_is_built() -> None:
+    assert compiled_decoder_class() is not None, "run pip install -e . to build _viterbi"
+    assert TypeTagger(_tokenizer().pos_name).compiled
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_decoder_labels_are_crfsuite_labels(compiled: bool) -> None:
+    if compiled and compiled_decoder_class() is None:
+        pytest.skip("_viterbi not built")
+    tagger = TypeTagger(_tokenizer().pos_name, compiled=compiled)
+    for text in _texts():
+        assert _decoder_labels(tagger, text) == _crfsuite_labels(text), text[:40]
+
+
+def test_type_blocks_are_the_sums_of_the_feature_weights() -> None:
+    """Each type's five blocks equal the weights of token_pieces' strings, summed by hand."""
+    labels, state, _ = read_crfsuite(model_path())
+    n = len(labels)
+    tok = _tokenizer()
+    tagger = TypeTagger(tok.pos_name, compiled=False)
+    decoder = tagger.decoder
+    assert isinstance(decoder, PyDecoder)
+
+    def expected(pieces: tuple[list[str], ...]) -> list[list[float]]:
+        out = [[0.0] * n for _ in range(NPOS)]
+        for position, attrs in enumerate(pieces):
+            for attr in attrs:
+                for y, w in state.get(attr, {}).items():
+                    out[position][y] += w
+        return out
+
+    def close(a: list[list[float]], b: list[list[float]]) -> bool:
+        return all(abs(x - y) < 1e-9 for ra, rb in zip(a, b, strict=True)
+                   for x, y in zip(ra, rb, strict=True))
+
+    assert close(decoder.blocks[0], expected(_BOS))  # the sentence-boundary sentinel
+    seen = 0
+    for text in _texts():
+        tokens = tok.typed(text, tagger.types, tagger.new_type)
+        for s, p, t in zip(tokens.surface, tokens.pos, tokens.type_id, strict=True):
+            assert close(decoder.blocks[t], expected(token_pieces(s, tok.pos_name(p)))), s
+            seen += 1
+    assert seen > 100
+
+
+def test_shipped_tables_come_from_the_shipped_model(tmp_path: Path) -> None:
+    out = tmp_path / "ner.bin"
+    export_tables(model_path(), out)
+    fresh, shipped = (marshal.loads(p.read_bytes()) for p in (out, tables_path()))
+    assert fresh == shipped, "ner.bin is stale: python -m workers.extract.train writes both files"
+
+
+def test_export_refuses_unknown_templates(tmp_path: Path) -> None:
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    trainer.append([["w=東京", "zz=1"], ["w=の"]], ["B-LOC", "O"])
+    trainer.set_params({"max_iterations": 5})
+    crf = tmp_path / "m.crf"
+    trainer.train(str(crf))
+    with pytest.raises(ValueError, match="zz"):
+        export_tables(crf, tmp_path / "m.bin")
