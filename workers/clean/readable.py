@@ -41,7 +41,7 @@ _INLINE = _words(
 )
 #: Inline formatting flattened into the parent while copying (no effect on any score).
 _FLATTEN = _words(
-    "span b i em strong font small big sup sub cite abbr time label u s mark strike tt q dfn "
+    "a span b i em strong font small big sup sub cite abbr time label u s mark strike tt q dfn "
     "kbd samp var bdi bdo nobr ins del data"
 )
 _HEADINGS = _words("h1 h2 h3 h4 h5 h6")
@@ -108,6 +108,7 @@ class Node:
         "match",
         "own_chars",
         "own_commas",
+        "own_link",
         "parent",
         "role",
         "score",
@@ -127,7 +128,7 @@ class Node:
         self.tag, self.parent, self.i, self.match, self.in_table = tag, parent, i, match, in_table
         self.kids: list[Node | str] = []
         self.ekids: list[Node] = []
-        self.own_chars, self.own_commas = 0.0, 0
+        self.own_chars, self.own_link, self.own_commas = 0.0, 0.0, 0
         self.role = ""
         self.href_hash = self.byline = self.unlikely = self.scored = False
         self.depth: int = parent.depth + 1 if parent is not None else 0
@@ -139,7 +140,10 @@ class Node:
 
 def text_chars(text: str) -> float:
     """Length of a text for scoring: spaces collapsed, a CJK character weighing a word."""
-    n = len(text)
+    if "\n" in text or "  " in text or "\t" in text:
+        n = len(" ".join(text.split()))
+    else:
+        n = len(text.strip())
     if not text.isascii():
         n += (CJK_CHAR_WEIGHT - 1) * len(_CJK_CHAR.findall(text))
     return n
@@ -158,36 +162,32 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
     Hidden subtrees are left out, and so are unlikely candidates (class/id/role of page
     furniture; <nav>, <aside>, <footer>) when ``prune_unlikely``: most of a page's markup is
     navigation, so this is where the time goes. Inline formatting elements (span, b, em, ...)
-    are flattened into their parent: they change no score. Iterative (no recursion limit on
+    are flattened into their parent: they change no score (text under <a> counts as link
+    text of the parent). Iterative (no recursion limit on
     deep pages); nodes past ``MAX_DEPTH`` are flattened too, and copying stops after
     ``MAX_NODES`` nodes."""
     top = Node(root.tag or "body", None, 0)
     nodes = [top]
-    stack: list[tuple[LexborNode | None, Node]] = [(root.first_child, top)]
-    cjk_extra = CJK_CHAR_WEIGHT - 1
+    # (next DOM node to copy, the tree node it goes into, link weight of the text there)
+    stack: list[tuple[LexborNode | None, Node, float]] = [(root.first_child, top, 0.0)]
     while stack:
-        dom, parent = stack.pop()
+        dom, parent, link = stack.pop()
         if dom is None:
             continue
-        stack.append((dom.next, parent))
+        stack.append((dom.next, parent, link))
         tag = dom.tag
         if tag == "-text":
             text = dom.text_content
-            if not text:
+            if not text or text.isspace():
+                if text:
+                    parent.kids.append(" ")
                 continue
-            words = text.split()
-            if not words:
-                parent.kids.append(" ")
-                continue
-            joined = " ".join(words)
-            if joined.isascii():
-                parent.own_chars += len(joined)
-                parent.own_commas += joined.count(",")
-            else:
-                parent.own_chars += len(joined) + cjk_extra * len(_CJK_CHAR.findall(joined))
-                parent.own_commas += _commas(joined)
-            lead = " " if text[0].isspace() else ""
-            parent.kids.append(lead + joined + " " if text[-1].isspace() else lead + joined)
+            parent.kids.append(text)  # raw: whitespace is collapsed when rendering
+            chars = text_chars(text)
+            parent.own_chars += chars
+            if link:
+                parent.own_link += chars * link
+            parent.own_commas += text.count(",") if text.isascii() else _commas(text)
             continue
         if tag is None or tag[0] == "-" or tag in _SKIP:
             continue
@@ -227,10 +227,12 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
                 or ("author" in (get("itemprop") or ""))
             )
             href_hash = tag == "a" and (get("href") or "").startswith("#")
+        if tag == "a":  # Readability: in-page ("#") links weigh 0.3
+            link = 0.3 if href_hash else 1.0
         if (tag in _FLATTEN and not unlikely and not byline) or (
             parent.depth >= MAX_DEPTH and tag not in _LEAF
         ):
-            stack.append((dom.first_child, parent))
+            stack.append((dom.first_child, parent, link))
             continue
         node = Node(tag, parent, len(nodes), match, parent.in_table or tag in ("table", "code"))
         if attrs:
@@ -240,22 +242,20 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
         parent.kids.append(node)
         parent.ekids.append(node)
         if tag not in _LEAF:
-            stack.append((dom.first_child, node))
+            stack.append((dom.first_child, node, link))
     return nodes
 
 
 def total_up(nodes: list[Node], dead: set[int]) -> None:
     """Text length, link text length, commas and block-ness of every live node (children first)."""
     for node in reversed(nodes):
-        chars, link, commas, block = node.own_chars, 0.0, node.own_commas, False
+        chars, link, commas, block = node.own_chars, node.own_link, node.own_commas, False
         for kid in node.ekids:
             if kid.i not in dead:
                 chars += kid.chars
                 link += kid.link_chars
                 commas += kid.commas
                 block = block or kid.has_block or kid.tag in _DIV_TO_P
-        if node.tag == "a":
-            link = chars * (0.3 if node.href_hash else 1.0)
         node.chars, node.link_chars, node.commas, node.has_block = chars, link, commas, block
 
 
@@ -295,7 +295,7 @@ def _paragraphs(nodes: list[Node], dead: set[int]) -> Iterator[tuple[Node, float
             for kid in node.kids:
                 if isinstance(kid, str):
                     if kid != " ":
-                        chars += text_chars(kid.strip())
+                        chars += text_chars(kid)
                         commas += _commas(kid)
                         brs = 0
                     continue
@@ -551,7 +551,8 @@ def _retotal_ancestors(node: Node, parts: list[Node], dead: set[int]) -> None:
         anc = anc.parent
 
 
-_BLOCK_BREAK = "\n"
+#: Marks block boundaries while rendering (NUL never survives HTML parsing).
+_BLOCK_BREAK = "\x00"
 
 
 def render(parts: list[Node], dead: set[int]) -> list[str]:
