@@ -24,7 +24,7 @@ from workers.extract.decoder import (
 )
 from workers.extract.entities import sentences
 from workers.extract.features import _BOS, Featurizer, token_pieces
-from workers.extract.model import Tagger, model_path
+from workers.extract.model import Tagger, bio_spans, model_path
 from workers.extract.tokens import Tokenizer
 
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seed"
@@ -69,7 +69,7 @@ def _crf() -> Tagger:
 
 
 def _decoder_labels(tagger: TypeTagger, text: str) -> list[str]:
-    tokens = _tokenizer().typed(text, tagger.types, tagger.new_type)
+    tokens = _tokenizer().typed(text, tagger.fill)
     return tagger.label_names(tagger.decoder.tag(tokens.type_id))
 
 
@@ -85,6 +85,20 @@ def test_decoder_labels_are_crfsuite_labels(compiled: bool) -> None:
     tagger = TypeTagger(_tokenizer().pos_name, compiled=compiled)
     for text in _texts():
         assert _decoder_labels(tagger, text) == _crfsuite_labels(text), text[:40]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_decoder_spans_are_crfsuite_spans_per_sentence(compiled: bool) -> None:
+    if compiled and compiled_decoder_class() is None:
+        pytest.skip("_viterbi not built")
+    tagger = TypeTagger(_tokenizer().pos_name, compiled=compiled)
+    for text in [*_texts(), "東京。大阪\n\n名古屋と京都。"]:
+        tokens = _tokenizer()(text)
+        labels = _crfsuite_labels(text)
+        want = [(a + x, a + y, tag) for a, b in sentences(tokens)
+                for x, y, tag in bio_spans(labels[a:b])]
+        typed = _tokenizer().typed(text, tagger.fill)
+        assert tagger.decoder.tag_spans(typed.type_id) == want, text[:40]
 
 
 def test_type_blocks_are_the_sums_of_the_feature_weights() -> None:
@@ -111,11 +125,33 @@ def test_type_blocks_are_the_sums_of_the_feature_weights() -> None:
     assert close(decoder.blocks[0], expected(_BOS))  # the sentence-boundary sentinel
     seen = 0
     for text in _texts():
-        tokens = tok.typed(text, tagger.types, tagger.new_type)
+        tokens = tok.typed(text, tagger.fill)
         for s, p, t in zip(tokens.surface, tokens.pos, tokens.type_id, strict=True):
             assert close(decoder.blocks[t], expected(token_pieces(s, tok.pos_name(p)))), s
             seen += 1
     assert seen > 100
+
+
+def test_compiled_types_are_the_python_types() -> None:
+    """_viterbi's type_id/typed (C) compute the same blocks as TypeTagger.new_type (Python)."""
+    if compiled_decoder_class() is None:
+        pytest.skip("_viterbi not built")
+    tok = _tokenizer()
+    c = TypeTagger(tok.pos_name, compiled=True)
+    py = TypeTagger(tok.pos_name, compiled=False)
+    odd = ["ab", "x", "ＡＢＣ１２３", "東京都庁舎", "大学院", "北朝鮮労働党", "ﾌﾟｰﾁﾝ", "㍿",
+           "〇〇〇", "\n", " \n", "。", "1950年代", "かなカナ漢字abc123", "AI", "ヴェ", "Ⅻ", "𠮷"]
+    pairs = [(s, p) for text in _texts() for s, p in zip(*_surface_pos(tok, text), strict=True)]
+    pairs += [(s, p) for s in odd for p in {p for _, p in pairs}]
+    for s, p in pairs:
+        assert c.decoder.block(c.type_id(s, p)) == pytest.approx(
+            py.decoder.block(py.type_id(s, p)), abs=1e-12), (s, tok.pos_name(p))
+    assert c.types == py.types  # same ids in the same order
+
+
+def _surface_pos(tok: Tokenizer, text: str) -> tuple[list[str], list[int]]:
+    tokens = tok(text)
+    return [t.surface for t in tokens], [t.pos for t in tokens]
 
 
 def test_shipped_tables_come_from_the_shipped_model(tmp_path: Path) -> None:

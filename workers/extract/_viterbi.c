@@ -44,6 +44,18 @@ typedef struct {
     Py_ssize_t ntypes, cap;
     double *blocks;  /* ntypes * NPOS * L */
     uint8_t *flags;  /* ntypes */
+    /* token-type lookup (configure()): see Decoder_typed */
+    PyObject *types;      /* dict: POS id -> dict: surface -> type id */
+    PyObject *pos_info;   /* callable: POS id -> (never, own component ids, context component) */
+    PyObject *pos_cache;  /* dict: POS id -> that tuple */
+    PyObject *maps[7];    /* W, SH, LEN, S1, F1, S2, LEX: dicts value -> component id */
+    PyObject *lex;        /* tuple of (class name, frozenset of words) */
+    PyObject *lex_tags[3][2]; /* per lexicon class: tag str for whole word, for suffix */
+    PyObject *len_keys[7];    /* "0" .. "6" */
+    PyObject *s_surface, *s_pos;  /* method names */
+    uint8_t bio_kind[256];    /* label -> 0 O, 1 B, 2 I */
+    int bio_tag[256];         /* label -> id of its tag (same for B-X and I-X) */
+    PyObject *bio_names;      /* tuple: label -> tag str (None for O) */
     /* scratch for one sentence */
     Py_ssize_t scap;
     double *state, *score;
@@ -52,6 +64,16 @@ typedef struct {
 } Decoder;
 
 static void Decoder_dealloc(Decoder *self) {
+    Py_XDECREF(self->types);
+    Py_XDECREF(self->pos_info);
+    Py_XDECREF(self->pos_cache);
+    for (int k = 0; k < 7; k++) Py_XDECREF(self->maps[k]);
+    Py_XDECREF(self->lex);
+    for (int k = 0; k < 3; k++) { Py_XDECREF(self->lex_tags[k][0]); Py_XDECREF(self->lex_tags[k][1]); }
+    for (int k = 0; k < 7; k++) Py_XDECREF(self->len_keys[k]);
+    Py_XDECREF(self->s_surface);
+    Py_XDECREF(self->s_pos);
+    Py_XDECREF(self->bio_names);
     PyMem_Free(self->trans);
     PyMem_Free(self->comp_off);
     PyMem_Free(self->ent_slot);
@@ -169,7 +191,28 @@ static int Decoder_init(Decoder *self, PyObject *args, PyObject *kwds) {
     return 0;
 }
 
+/* Append a type whose block is the sum of components comps[0..n); returns its id or -1. */
+static Py_ssize_t new_block(Decoder *self, int flags, const Py_ssize_t *comps, Py_ssize_t n) {
+    if (grow_types(self, self->ntypes + 1) < 0) return -1;
+    int W = NPOS * self->L;
+    double *blk = self->blocks + (size_t)self->ntypes * W;
+    for (int k = 0; k < W; k++) blk[k] = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t c = comps[i];
+        if (c < 0 || c >= self->ncomp) {
+            PyErr_SetString(PyExc_IndexError, "component id out of range");
+            return -1;
+        }
+        for (uint32_t e = self->comp_off[c]; e < self->comp_off[c + 1]; e++)
+            blk[self->ent_slot[e]] += self->ent_w[e];
+    }
+    self->flags[self->ntypes] = (uint8_t)flags;
+    return self->ntypes++;
+}
+
 /* add_type(flags, components) -> type id: sums the components into a new dense block. */
+#define MAX_COMPS 32
+
 static PyObject *Decoder_add_type(Decoder *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "add_type(flags, components)");
@@ -183,26 +226,305 @@ static PyObject *Decoder_add_type(Decoder *self, PyObject *const *args, Py_ssize
     if (flags == -1 && PyErr_Occurred()) return NULL;
     PyObject *seq = PySequence_Fast(args[1], "components must be a sequence");
     if (!seq) return NULL;
-    if (grow_types(self, self->ntypes + 1) < 0) { Py_DECREF(seq); return NULL; }
-    int W = NPOS * self->L;
-    double *blk = self->blocks + (size_t)self->ntypes * W;
-    for (int k = 0; k < W; k++) blk[k] = 0.0;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n > MAX_COMPS) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "too many components");
+        return NULL;
+    }
+    Py_ssize_t comps[MAX_COMPS];
     PyObject **items = PySequence_Fast_ITEMS(seq);
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t c = PyLong_AsSsize_t(items[i]);
-        if (c == -1 && PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
-        if (c < 0 || c >= self->ncomp) {
-            Py_DECREF(seq);
-            PyErr_SetString(PyExc_IndexError, "component id out of range");
-            return NULL;
-        }
-        for (uint32_t e = self->comp_off[c]; e < self->comp_off[c + 1]; e++)
-            blk[self->ent_slot[e]] += self->ent_w[e];
+        comps[i] = PyLong_AsSsize_t(items[i]);
+        if (comps[i] == -1 && PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
     }
     Py_DECREF(seq);
-    self->flags[self->ntypes] = (uint8_t)flags;
-    return PyLong_FromSsize_t(self->ntypes++);
+    Py_ssize_t id = new_block(self, (int)flags, comps, n);
+    return id < 0 ? NULL : PyLong_FromSsize_t(id);
+}
+
+/* block(type id) -> list of 5 * L floats (for tests) */
+static PyObject *Decoder_block(Decoder *self, PyObject *arg) {
+    Py_ssize_t t = PyLong_AsSsize_t(arg);
+    if (t == -1 && PyErr_Occurred()) return NULL;
+    if (t < 0 || t >= self->ntypes) {
+        PyErr_SetString(PyExc_IndexError, "type id out of range");
+        return NULL;
+    }
+    int W = NPOS * self->L;
+    PyObject *out = PyList_New(W);
+    if (!out) return NULL;
+    for (int k = 0; k < W; k++) {
+        PyObject *f = PyFloat_FromDouble(self->blocks[(size_t)t * W + k]);
+        if (!f) { Py_DECREF(out); return NULL; }
+        PyList_SET_ITEM(out, k, f);
+    }
+    return out;
+}
+
+/* --- token types: the C twin of decoder.TypeTagger.new_type ----------------------------- */
+
+enum { M_W, M_SH, M_LEN, M_S1, M_F1, M_S2, M_LEX };
+
+/* configure(types, pos_info, pos_cache, maps (7 dicts), lex ((name, frozenset), ...)) */
+static PyObject *Decoder_configure(Decoder *self, PyObject *args) {
+    PyObject *types, *pos_info, *pos_cache, *maps, *lex;
+    if (!PyArg_ParseTuple(args, "O!OO!O!O!", &PyDict_Type, &types, &pos_info, &PyDict_Type,
+                          &pos_cache, &PyTuple_Type, &maps, &PyTuple_Type, &lex))
+        return NULL;
+    if (PyTuple_GET_SIZE(maps) != 7 || PyTuple_GET_SIZE(lex) > 3) {
+        PyErr_SetString(PyExc_ValueError, "configure: 7 maps and at most 3 lexicon classes");
+        return NULL;
+    }
+    for (int k = 0; k < 7; k++) {
+        if (!PyDict_Check(PyTuple_GET_ITEM(maps, k))) {
+            PyErr_SetString(PyExc_TypeError, "configure: maps must be dicts");
+            return NULL;
+        }
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(lex); k++) {
+        PyObject *cls = PyTuple_GET_ITEM(lex, k);
+        if (!PyTuple_Check(cls) || PyTuple_GET_SIZE(cls) != 2
+                || !PyUnicode_Check(PyTuple_GET_ITEM(cls, 0))
+                || !PyAnySet_Check(PyTuple_GET_ITEM(cls, 1))) {
+            PyErr_SetString(PyExc_TypeError, "configure: lexicon classes are (name, set)");
+            return NULL;
+        }
+    }
+    Py_INCREF(types); Py_XSETREF(self->types, types);
+    Py_INCREF(pos_info); Py_XSETREF(self->pos_info, pos_info);
+    Py_INCREF(pos_cache); Py_XSETREF(self->pos_cache, pos_cache);
+    for (int k = 0; k < 7; k++) {
+        PyObject *m = PyTuple_GET_ITEM(maps, k);
+        Py_INCREF(m);
+        Py_XSETREF(self->maps[k], m);
+    }
+    Py_INCREF(lex); Py_XSETREF(self->lex, lex);
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(lex); k++) {
+        PyObject *name = PyTuple_GET_ITEM(PyTuple_GET_ITEM(lex, k), 0);
+        Py_INCREF(name);
+        Py_XSETREF(self->lex_tags[k][0], name);
+        Py_XSETREF(self->lex_tags[k][1], PyUnicode_FromFormat("%Ue", name));
+        if (!self->lex_tags[k][1]) return NULL;
+    }
+    for (int k = 0; k < 7; k++) {
+        Py_XSETREF(self->len_keys[k], PyUnicode_FromFormat("%d", k));
+        if (!self->len_keys[k]) return NULL;
+    }
+    if (!self->s_surface) self->s_surface = PyUnicode_InternFromString("surface");
+    if (!self->s_pos) self->s_pos = PyUnicode_InternFromString("part_of_speech_id");
+    if (!self->s_surface || !self->s_pos) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* features.char_kind */
+static char char_kind(Py_UCS4 o) {
+    if (o >= 0x3041 && o <= 0x309F) return 'H';
+    if ((o >= 0x30A1 && o <= 0x30FA) || o == 0x30FC || o == 0xFF70 || (o >= 0xFF71 && o <= 0xFF9D))
+        return 'T';
+    if ((o >= 0x4E00 && o <= 0x9FFF) || (o >= 0x3400 && o <= 0x4DBF) || o == 0x3005
+            || o == 0x30F6 || o == 0x30F5)
+        return 'K';
+    if (Py_UNICODE_ISDIGIT(o)) return 'D';
+    if (Py_UNICODE_ISALPHA(o)) return 'A';
+    if (Py_UNICODE_ISSPACE(o)) return 'S';
+    return 'O';
+}
+
+/* Look value up in dict d; append its component id to comps (0 / absent adds nothing).
+ * Steals the reference to key. Returns -1 on error. */
+static int lookup(PyObject *d, PyObject *key, Py_ssize_t *comps, Py_ssize_t *n) {
+    if (!key) return -1;
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    Py_DECREF(key);
+    if (!v) return PyErr_Occurred() ? -1 : 0;
+    Py_ssize_t c = PyLong_AsSsize_t(v);
+    if (c == -1 && PyErr_Occurred()) return -1;
+    if (c && *n < MAX_COMPS) comps[(*n)++] = c;
+    return 0;
+}
+
+static int in_set(PyObject *set, PyObject *key) {
+    if (!key) return -1;
+    int r = PySet_Contains(set, key);
+    Py_DECREF(key);
+    return r;
+}
+
+/* features.token_pieces, as component ids (see decoder.TypeTagger.new_type). */
+static Py_ssize_t make_type(Decoder *self, PyObject *surface, PyObject *pos) {
+    PyObject *info = PyDict_GetItemWithError(self->pos_cache, pos);
+    if (!info) {
+        if (PyErr_Occurred()) return -1;
+        info = PyObject_CallOneArg(self->pos_info, pos);  /* fills pos_cache too */
+        if (!info) return -1;
+        Py_DECREF(info);  /* pos_cache holds it */
+        info = PyDict_GetItemWithError(self->pos_cache, pos);
+        if (!info) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_RuntimeError, "pos_info must fill pos_cache");
+            return -1;
+        }
+    }
+    if (!PyTuple_Check(info) || PyTuple_GET_SIZE(info) != 3) {
+        PyErr_SetString(PyExc_TypeError, "pos info must be (never, own, ctx)");
+        return -1;
+    }
+    int never = PyObject_IsTrue(PyTuple_GET_ITEM(info, 0));
+    if (never < 0) return -1;
+    Py_ssize_t comps[MAX_COMPS];
+    Py_ssize_t n = 0;
+    Py_INCREF(surface);
+    if (lookup(self->maps[M_W], surface, comps, &n) < 0) return -1;
+    Py_ssize_t ctx = PyLong_AsSsize_t(PyTuple_GET_ITEM(info, 2));
+    if (ctx == -1 && PyErr_Occurred()) return -1;
+    if (ctx) comps[n++] = ctx;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(surface);
+    int kind = PyUnicode_KIND(surface);
+    const void *data = PyUnicode_DATA(surface);
+    int flags = never ? F_NEVER : 0;
+    if (len == 1 && PyUnicode_READ(kind, data, 0) == 0x3002) flags |= F_END_AFTER;
+    else if (PyUnicode_FindChar(surface, '\n', 0, len, 1) >= 0) flags |= F_BREAK;
+    if (!never && len > 0) {
+        PyObject *own = PyTuple_GET_ITEM(info, 1);
+        if (!PyTuple_Check(own) || PyTuple_GET_SIZE(own) > 4) {
+            PyErr_SetString(PyExc_TypeError, "own POS components must be a short tuple");
+            return -1;
+        }
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(own); k++) {
+            Py_ssize_t c = PyLong_AsSsize_t(PyTuple_GET_ITEM(own, k));
+            if (c == -1 && PyErr_Occurred()) return -1;
+            if (c) comps[n++] = c;
+        }
+        char sh[5];
+        int ns = 0;
+        for (Py_ssize_t i = 0; i < len && ns <= 4; i++) {
+            char k = char_kind(PyUnicode_READ(kind, data, i));
+            if (!ns || sh[ns - 1] != k) {
+                if (ns == 4) break;
+                sh[ns++] = k;
+            }
+        }
+        if (lookup(self->maps[M_SH], PyUnicode_FromStringAndSize(sh, ns), comps, &n) < 0)
+            return -1;
+        PyObject *lk = self->len_keys[len < 6 ? len : 6];
+        Py_INCREF(lk);
+        if (lookup(self->maps[M_LEN], lk, comps, &n) < 0) return -1;
+        if (lookup(self->maps[M_S1], PyUnicode_Substring(surface, len - 1, len), comps, &n) < 0)
+            return -1;
+        if (lookup(self->maps[M_F1], PyUnicode_Substring(surface, 0, 1), comps, &n) < 0)
+            return -1;
+        if (len > 2 && lookup(self->maps[M_S2], PyUnicode_Substring(surface, len - 2, len),
+                              comps, &n) < 0)
+            return -1;
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(self->lex); k++) {
+            PyObject *words = PyTuple_GET_ITEM(PyTuple_GET_ITEM(self->lex, k), 1);
+            int hit = PySet_Contains(words, surface);
+            if (hit < 0) return -1;
+            PyObject *tag = NULL;
+            if (hit) {
+                tag = self->lex_tags[k][0];
+            } else if (len > 2) {
+                hit = in_set(words, PyUnicode_Substring(surface, len - 2, len));
+                if (!hit) hit = in_set(words, PyUnicode_Substring(surface, len - 3, len));
+                if (hit < 0) return -1;
+                if (hit) tag = self->lex_tags[k][1];
+            }
+            if (tag) {
+                Py_INCREF(tag);
+                if (lookup(self->maps[M_LEX], tag, comps, &n) < 0) return -1;
+            }
+        }
+    }
+    Py_ssize_t id = new_block(self, flags, comps, n);
+    if (id < 0) return -1;
+    PyObject *by_surface = PyDict_GetItemWithError(self->types, pos);
+    if (!by_surface) {
+        if (PyErr_Occurred()) return -1;
+        by_surface = PyDict_New();
+        if (!by_surface) return -1;
+        int r = PyDict_SetItem(self->types, pos, by_surface);
+        Py_DECREF(by_surface);
+        if (r < 0) return -1;
+    }
+    PyObject *idobj = PyLong_FromSsize_t(id);
+    if (!idobj) return -1;
+    int r = PyDict_SetItem(by_surface, surface, idobj);
+    Py_DECREF(idobj);
+    return r < 0 ? -1 : id;
+}
+
+/* type_id(surface, pos id) -> type id, registering the type on first sight. */
+static PyObject *Decoder_type_id(Decoder *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "type_id(surface: str, pos: int)");
+        return NULL;
+    }
+    if (!self->types) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    PyObject *by_surface = PyDict_GetItemWithError(self->types, args[1]);
+    if (by_surface) {
+        PyObject *t = PyDict_GetItemWithError(by_surface, args[0]);
+        if (t) return Py_NewRef(t);
+    }
+    if (PyErr_Occurred()) return NULL;
+    Py_ssize_t id = make_type(self, args[0], args[1]);
+    return id < 0 ? NULL : PyLong_FromSsize_t(id);
+}
+
+/* typed(morphemes, surface: list, pos: list, ids: list) -> None
+ * For each Sudachi morpheme: append its surface, POS id and type id (the per-token loop of
+ * tokens.Tokenizer.typed, without the interpreter in between). */
+static PyObject *Decoder_typed(Decoder *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyList_Check(args[1]) || !PyList_Check(args[2]) || !PyList_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "typed(morphemes, surface, pos, ids)");
+        return NULL;
+    }
+    if (!self->types) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    PyObject *it = PyObject_GetIter(args[0]);
+    if (!it) return NULL;
+    PyObject *m;
+    PyObject *by_surface;  /* borrowed */
+    while ((m = PyIter_Next(it))) {
+        PyObject *s = PyObject_CallMethodNoArgs(m, self->s_surface);
+        PyObject *p = s ? PyObject_CallMethodNoArgs(m, self->s_pos) : NULL;
+        Py_DECREF(m);
+        if (!p || !PyUnicode_Check(s)) {
+            if (s && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "surface is not str");
+            Py_XDECREF(s); Py_XDECREF(p); Py_DECREF(it);
+            return NULL;
+        }
+        PyObject *t = NULL;
+        if (PyList_Append(args[1], s) < 0 || PyList_Append(args[2], p) < 0) goto fail;
+        by_surface = PyDict_GetItemWithError(self->types, p);
+        if (by_surface) t = PyDict_GetItemWithError(by_surface, s);
+        if (t) {
+            Py_INCREF(t);
+        } else {
+            if (PyErr_Occurred()) goto fail;
+            Py_ssize_t id = make_type(self, s, p);
+            if (id < 0) goto fail;
+            t = PyLong_FromSsize_t(id);
+            if (!t) goto fail;
+        }
+        int r = PyList_Append(args[3], t);
+        Py_DECREF(t);
+        if (r < 0) goto fail;
+        Py_DECREF(s);
+        Py_DECREF(p);
+        continue;
+    fail:
+        Py_DECREF(s); Py_DECREF(p); Py_DECREF(it);
+        return NULL;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
 }
 
 /* Viterbi over ids[0..n) (all real tokens of one sentence); writes labels into out. */
@@ -296,6 +618,98 @@ static PyObject *Decoder_tag(Decoder *self, PyObject *arg) {
     return res;
 }
 
+/* set_bio(tags): tags[y] is label y's entity tag ("PER" for B-PER and I-PER), None for O;
+ * B- or I- is read from the label name given as kinds: bytes, 0 O, 1 B, 2 I. */
+static PyObject *Decoder_set_bio(Decoder *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_buffer kinds;
+    if (nargs != 2 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != self->L) {
+        PyErr_SetString(PyExc_TypeError, "set_bio(kinds: bytes, tags: tuple of L)");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[0], &kinds, PyBUF_SIMPLE) < 0) return NULL;
+    if (kinds.len != self->L) {
+        PyBuffer_Release(&kinds);
+        PyErr_SetString(PyExc_ValueError, "kinds must have L bytes");
+        return NULL;
+    }
+    for (int y = 0; y < self->L; y++) {
+        self->bio_kind[y] = ((uint8_t *)kinds.buf)[y];
+        self->bio_tag[y] = y;
+        for (int k = 0; k < y; k++) {
+            int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(args[1], k),
+                                              PyTuple_GET_ITEM(args[1], y), Py_EQ);
+            if (eq < 0) { PyBuffer_Release(&kinds); return NULL; }
+            if (eq) { self->bio_tag[y] = self->bio_tag[k]; break; }
+        }
+    }
+    PyBuffer_Release(&kinds);
+    Py_INCREF(args[1]);
+    Py_XSETREF(self->bio_names, args[1]);
+    Py_RETURN_NONE;
+}
+
+/* Append the BIO spans of labels out[0..n) (one sentence, token offset base) to list. */
+static int bio(Decoder *self, const uint8_t *out, Py_ssize_t n, Py_ssize_t base, PyObject *list) {
+    Py_ssize_t start = -1;
+    int tag = -1, tag_label = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        int y = i < n ? out[i] : -1;
+        int kind = y < 0 ? 0 : self->bio_kind[y];
+        if (y >= 0 && kind == 2 && self->bio_tag[y] == tag) continue;
+        if (start >= 0) {
+            PyObject *span = Py_BuildValue("(nnO)", base + start, base + i,
+                                           PyTuple_GET_ITEM(self->bio_names, tag_label));
+            if (!span) return -1;
+            int r = PyList_Append(list, span);
+            Py_DECREF(span);
+            if (r < 0) return -1;
+        }
+        if (kind == 0) { start = -1; tag = -1; }
+        else { start = i; tag = self->bio_tag[y]; tag_label = y; }
+    }
+    return 0;
+}
+
+/* tag_spans(type_ids) -> [(start, end, tag)]: token spans of names, as model.bio_spans would
+ * give per sentence (a stray I- starts a span). */
+static PyObject *Decoder_tag_spans(Decoder *self, PyObject *arg) {
+    if (!self->bio_names) {
+        PyErr_SetString(PyExc_RuntimeError, "set_bio() first");
+        return NULL;
+    }
+    PyObject *labels = Decoder_tag(self, arg);
+    if (!labels) return NULL;
+    const uint8_t *out = (const uint8_t *)PyBytes_AS_STRING(labels);
+    Py_ssize_t n = PyBytes_GET_SIZE(labels);
+    PyObject *list = PyList_New(0);
+    if (!list) { Py_DECREF(labels); return NULL; }
+    Py_ssize_t start = 0;
+    const int *ids = self->ids;  /* filled by Decoder_tag */
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        int cut = i == n;
+        Py_ssize_t end = i;
+        if (!cut) {
+            uint8_t f = self->flags[ids[i]];
+            if (f & F_BREAK) cut = 1;
+            else if (f & F_END_AFTER) { cut = 1; end = i + 1; }
+        }
+        if (!cut) continue;
+        /* skip sentences that are all O quickly */
+        for (Py_ssize_t k = start; k < end; k++) {
+            if (out[k] != self->o_label) {
+                if (bio(self, out + start, end - start, start, list) < 0) {
+                    Py_DECREF(labels); Py_DECREF(list);
+                    return NULL;
+                }
+                break;
+            }
+        }
+        start = i + 1;
+    }
+    Py_DECREF(labels);
+    return list;
+}
+
 static PyObject *Decoder_len(Decoder *self, PyObject *unused) {
     return PyLong_FromSsize_t(self->ntypes);
 }
@@ -303,9 +717,20 @@ static PyObject *Decoder_len(Decoder *self, PyObject *unused) {
 static PyMethodDef Decoder_methods[] = {
     {"add_type", (PyCFunction)(void (*)(void))Decoder_add_type, METH_FASTCALL,
      "add_type(flags, components) -> new type id (sum of the components' weights)"},
+    {"set_bio", (PyCFunction)(void (*)(void))Decoder_set_bio, METH_FASTCALL,
+     "set_bio(kinds, tags): label structure for tag_spans"},
+    {"tag_spans", (PyCFunction)Decoder_tag_spans, METH_O,
+     "tag_spans(type_ids) -> [(start, end, tag)]: name spans, per sentence"},
     {"tag", (PyCFunction)Decoder_tag, METH_O,
      "tag(type_ids) -> bytes: label id per token, Viterbi per sentence"},
     {"n_types", (PyCFunction)Decoder_len, METH_NOARGS, "number of types registered"},
+    {"block", (PyCFunction)Decoder_block, METH_O, "block(type id) -> its 5 * L scores"},
+    {"configure", (PyCFunction)Decoder_configure, METH_VARARGS,
+     "configure(types, pos_info, pos_cache, maps, lex): tables for type_id / typed"},
+    {"type_id", (PyCFunction)(void (*)(void))Decoder_type_id, METH_FASTCALL,
+     "type_id(surface, pos) -> type id (registered on first sight)"},
+    {"typed", (PyCFunction)(void (*)(void))Decoder_typed, METH_FASTCALL,
+     "typed(morphemes, surface, pos, ids): append each morpheme's surface, POS id, type id"},
     {NULL, NULL, 0, NULL},
 };
 

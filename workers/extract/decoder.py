@@ -18,11 +18,14 @@ import marshal
 import struct
 import sys
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from workers.extract.features import NEVER_IN_NAME, lex_tags, shape
+from workers.extract.lexicon import LEX_CLASSES
+from workers.extract.model import bio_spans
+from workers.extract.tokens import Fill
 
 TABLES_FILE = "ner.bin"
 FORMAT = 1
@@ -50,6 +53,9 @@ class Decoder(Protocol):
     def add_type(self, flags: int, components: Sequence[int], /) -> int: ...
     def tag(self, type_ids: Sequence[int], /) -> bytes: ...
     def n_types(self) -> int: ...
+    def block(self, type_id: int, /) -> list[float]: ...
+    def set_bio(self, kinds: bytes, tags: tuple[str | None, ...], /) -> None: ...
+    def tag_spans(self, type_ids: Sequence[int], /) -> list[tuple[int, int, str]]: ...
 
 
 # --- reading crfsuite's model file (exact weights; tagger.info() rounds them to 6 digits) -------
@@ -169,6 +175,9 @@ class PyDecoder:
     def n_types(self) -> int:
         return len(self.flags)
 
+    def block(self, type_id: int, /) -> list[float]:
+        return [x for row in self.blocks[type_id] for x in row]
+
     def _viterbi(self, ids: Sequence[int]) -> list[int]:
         n, blocks, rng = len(ids), self.blocks, range(self.L)
         sent = blocks[0]
@@ -206,6 +215,23 @@ class PyDecoder:
             out[t] = y
             y = back[t][y] if t else y
         return out
+
+    def set_bio(self, kinds: bytes, tags: tuple[str | None, ...], /) -> None:
+        self.bio_names = [("O" if k == 0 else ("B-" if k == 1 else "I-") + str(t))
+                          for k, t in zip(kinds, tags, strict=True)]
+
+    def tag_spans(self, type_ids: Sequence[int], /) -> list[tuple[int, int, str]]:
+        labels = self.tag(type_ids)
+        spans: list[tuple[int, int, str]] = []
+        start = 0
+        for i, tid in enumerate([*type_ids, -1]):
+            f = self.flags[tid] if tid >= 0 else F_BREAK
+            end = i + 1 if f & F_END_AFTER else i
+            if f & (F_BREAK | F_END_AFTER):
+                names = [self.bio_names[y] for y in labels[start:end]]
+                spans += ((start + a, start + b, t) for a, b, t in bio_spans(names))
+                start = i + 1
+        return spans
 
     def tag(self, type_ids: Sequence[int], /) -> bytes:
         out = bytearray(len(type_ids))
@@ -268,20 +294,50 @@ class TypeTagger:
         self._sh, self._len, self._s1, self._f1, self._s2, self._lex = (
             maps.get(k, empty) for k in ("SH", "LEN", "S1", "F1", "S2", "LEX"))
         self._pos_name = pos_name
-        self._pos: dict[int, tuple[bool, list[int], int]] = {}
+        self._pos: dict[int, tuple[bool, tuple[int, ...], int]] = {}
         # one dict per POS id: surface -> type id
         self.types: dict[int, dict[str, int]] = {}
         if self.decoder.add_type(0, [t["sentinel"]]) != 0:
             raise RuntimeError("the sentinel must be type 0")
+        self.decoder.set_bio(bytes(0 if x == "O" else 1 if x[0] == "B" else 2 for x in self.labels),
+                             tuple(None if x == "O" else x[2:] for x in self.labels))
+        self.type_id: Callable[[str, int], int] = self._type_id
+        self.fill: Fill = self._fill
+        if self.compiled:  # the C twins of new_type and _fill, over the same tables
+            self.decoder.configure(  # type: ignore[attr-defined]
+                self.types, self._pos_info, self._pos,
+                (self._w, self._sh, self._len, self._s1, self._f1, self._s2, self._lex),
+                LEX_CLASSES)
+            self.type_id = self.decoder.type_id  # type: ignore[attr-defined]
+            self.fill = self.decoder.typed  # type: ignore[attr-defined]
 
-    def _pos_info(self, pos_id: int) -> tuple[bool, list[int], int]:
+    def _type_id(self, surface: str, pos_id: int) -> int:
+        """The type id of (surface, POS id), registered on first sight (pure-Python path)."""
+        by_surface = self.types.get(pos_id)
+        t = by_surface.get(surface) if by_surface is not None else None
+        return self.new_type(surface, pos_id) if t is None else t
+
+    def _fill(self, morphemes: Iterable[Any], surface: list[str], pos: list[int],
+              ids: list[int]) -> None:
+        """Append each morpheme's surface, POS id and type id (pure-Python path)."""
+        types = self.types
+        for m in morphemes:
+            s = m.surface()
+            p = m.part_of_speech_id()
+            surface.append(s)
+            pos.append(p)
+            by_surface = types.get(p)
+            t = by_surface.get(s) if by_surface is not None else None
+            ids.append(self.new_type(s, p) if t is None else t)
+
+    def _pos_info(self, pos_id: int) -> tuple[bool, tuple[int, ...], int]:
         """(never in a name, own POS components, context POS component) of a POS id."""
         got = self._pos.get(pos_id)
         if got is None:
             pos = self._pos_name(pos_id)
             p = f"{pos[0]}|{pos[1]}|{pos[2]}"
             never = pos[0] in NEVER_IN_NAME or pos[1] in NEVER_IN_NAME
-            own = [] if never else [self._pown.get(p, 0), self._p4.get(p + "|" + pos[3], 0)]
+            own = () if never else (self._pown.get(p, 0), self._p4.get(p + "|" + pos[3], 0))
             got = self._pos[pos_id] = (never, own, self._pctx.get(p, 0))
         return got
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from workers.extract.canonical import Mention, own_form, resolve_aliases
 from workers.extract.decoder import TypeTagger
-from workers.extract.model import OUTPUT_TYPE, Span, bio_spans
+from workers.extract.model import OUTPUT_TYPE, Span
 from workers.extract.rules import SPAN_RULES
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, split_for_sudachi
 
@@ -57,18 +57,6 @@ def sentences(tokens: list[Token]) -> list[tuple[int, int]]:
     return out
 
 
-def _split_at_sentence_ends(surface: list[str], spans: list[Span]) -> list[Span]:
-    """Spans never run past a 。: each sentence is tagged on its own (a rare I- after I-)."""
-    out: list[Span] = []
-    for a, b, tag in spans:
-        while "。" in surface[a:b - 1]:
-            end = surface.index("。", a, b - 1) + 1
-            out.append((a, end, tag))
-            a = end
-        out.append((a, b, tag))
-    return out
-
-
 class EntityExtractor:
     """Holds the tokenizer and model; call it with a whole article to get its entities."""
 
@@ -76,20 +64,11 @@ class EntityExtractor:
         self.tokenize = Tokenizer()
         self.tagger = TypeTagger(self.tokenize.pos_name)
         self.span_rules = SPAN_RULES
-        self._o = bytes([self.tagger.o_label])
 
     def __call__(self, text: str) -> list[Entity]:
         tagger = self.tagger
-        tokens = self.tokenize.typed(text, tagger.types, tagger.new_type)
-        labels = tagger.decoder.tag(tokens.type_id)
-        # only the stretch from the first to the last non-O label needs looking at
-        inner = labels.strip(self._o)
-        spans: list[Span] = []
-        if inner:
-            a = labels.index(inner[0])
-            spans = _split_at_sentence_ends(
-                tokens.surface, [(a + x, a + y, tag)
-                                 for x, y, tag in bio_spans(tagger.label_names(inner))])
+        tokens = self.tokenize.typed(text, tagger.fill)
+        spans: list[Span] = tagger.decoder.tag_spans(tokens.type_id)
         pos_name = self.tokenize.pos_name
         for rule in self.span_rules:
             spans = rule(tokens, spans, pos_name)

@@ -1,15 +1,16 @@
 """Tokens: one Sudachi pass per text, cut under Sudachi's byte limit, offsets into the whole text.
 
-Sudachi is called exactly once per chunk and its Morpheme objects never leave this module.
-The run-time path (`Tokenizer.typed`) keeps a text's tokens as parallel lists (`Tokens`) with
-an integer type id per token, and asks Sudachi for offsets and normalized forms only for the
-few tokens that end up in a name; training uses the plain `Token` tuples of `Tokenizer.__call__`.
+Sudachi is called exactly once per chunk. The run-time path (`Tokenizer.typed`) keeps a text's
+tokens as parallel lists (`Tokens`) with an integer type id per token (filled by
+decoder.TypeTagger, in C), keeps Sudachi's MorphemeLists for the normalized forms of the few
+tokens that end up in a name, and sums offsets only when asked; training uses the plain `Token`
+tuples of `Tokenizer.__call__`.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -60,7 +61,8 @@ def split_for_sudachi(text: str, limit: int = SUDACHI_MAX_BYTES) -> list[tuple[i
     return out
 
 
-NewType = Callable[[str, int], int]
+# fill(morphemes, surface, pos, type ids): appends one entry per morpheme to each list
+Fill = Callable[[Iterable[Any], list[str], list[int], list[int]], None]
 
 
 class Tokens:
@@ -87,6 +89,8 @@ class Tokens:
 
     def starts(self) -> list[int]:
         """Code-point start offset of every token in the text (computed once, when needed)."""
+        if self._starts is None and len(self._chunks) == 1:  # one line: the common case
+            self._starts = list(accumulate(map(len, self.surface), initial=self._chunks[0][1]))
         if self._starts is None:
             starts: list[int] = []
             bounds = [first for first, _, _ in self._chunks[1:]] + [len(self.surface)]
@@ -126,29 +130,18 @@ class Tokenizer:
             name = self._pos_names[pos_id] = tuple(self._dict.pos_of(pos_id) or ("*",) * 6)
         return name
 
-    def typed(self, text: str, types: dict[int, dict[str, int]], new_type: NewType) -> Tokens:
-        """Tokens of a text with a type id each: types[pos id][surface], else new_type(s, pos).
-
-        The loop below is the only per-token Python work of the extractor, so it is kept flat.
-        """
+    def typed(self, text: str, fill: Fill) -> Tokens:
+        """Tokens of a text with a type id each; `fill` appends each morpheme's surface, POS id
+        and type id to three lists (decoder.TypeTagger.fill: the per-token loop, in C)."""
         surface: list[str] = []
         pos: list[int] = []
         ids: list[int] = []
         chunks: list[tuple[int, int, Any]] = []
-        add_s, add_p, add_t = surface.append, pos.append, ids.append
-        get_types = types.get
         tokenize = self._tok.tokenize
         for offset, chunk in split_for_sudachi(text):
             morphemes = tokenize(chunk)
             chunks.append((len(surface), offset, morphemes))
-            for m in morphemes:
-                s = m.surface()
-                p = m.part_of_speech_id()
-                add_s(s)
-                add_p(p)
-                by_surface = get_types(p)
-                t = by_surface.get(s) if by_surface is not None else None
-                add_t(new_type(s, p) if t is None else t)
+            fill(morphemes, surface, pos, ids)
         return Tokens(surface, pos, ids, chunks or None)
 
     def __call__(self, text: str) -> list[Token]:
