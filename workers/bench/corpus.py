@@ -129,7 +129,7 @@ def render_html(p: dict[str, Any]) -> str:
         f'<meta property="og:title" content="{e(p["headline"])}">'
         f'<meta property="article:published_time" content="{iso}">'
         '<link rel="stylesheet" href="/css/site.css"><script src="/js/ads.js"></script>'
-        f"</head><body><header><div class=\"logo\">{e(p['site'])}</div>"
+        f'</head><body><header><div class="logo">{e(p["site"])}</div>'
         f'<nav><ul class="global-nav">{nav}</ul></nav></header>\n'
         f'<main><div class="breadcrumb"><a href="/">トップ</a> &gt; {e(p["section"])}</div>'
         f"<article><h1>{e(p['headline'])}</h1>"

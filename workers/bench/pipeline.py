@@ -1,0 +1,392 @@
+"""The end-to-end half of the benchmark: ``newsflow worker`` processes on a real Kafka broker.
+
+Why subprocesses: a worker is measured the way it runs in production (its own interpreter,
+pinned to a core with ``taskset``), and its RSS and CPU time come from ``/proc`` untouched by
+the bench's own work. The backlog is produced before the workers start, so the throughput run
+measures the worker, not the producer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from workers.brokers.common import free_port
+from workers.settings import Settings
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg: str) -> None:
+    """Progress on stderr, so the table on stdout stays clean."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One set of topics and one consumer group: a fresh pipeline on the shared broker."""
+
+    bootstrap: str
+    workdir: Path
+    partitions: int = 4
+    name: str = field(default_factory=lambda: f"b{uuid.uuid4().hex[:8]}")
+
+    def settings(self) -> Settings:
+        n = self.name
+        return Settings(
+            app_id=f"newsflow-{n}",
+            broker=f"kafka://{self.bootstrap}",
+            raw_topics=[f"{n}.raw"],
+            cleaned_topic=f"{n}.cleaned",
+            enriched_topic=f"{n}.enriched",
+            deadletter_topic=f"{n}.deadletter",
+            mentions_topic=f"{n}-mentions",
+            partitions=self.partitions,
+        )
+
+    def env(self, index: int, web_port: int) -> dict[str, str]:
+        s = self.settings()
+        env = dict(os.environ)
+        env.update(
+            NEWSFLOW_APP_ID=s.app_id,
+            NEWSFLOW_BROKER=s.broker,
+            NEWSFLOW_RAW_TOPICS=s.raw_topics[0],
+            NEWSFLOW_CLEANED_TOPIC=s.cleaned_topic,
+            NEWSFLOW_ENRICHED_TOPIC=s.enriched_topic,
+            NEWSFLOW_DEADLETTER_TOPIC=s.deadletter_topic,
+            NEWSFLOW_MENTIONS_TOPIC=s.mentions_topic,
+            NEWSFLOW_PARTITIONS=str(self.partitions),
+            NEWSFLOW_DATA_DIR=str(self.workdir / f"data-{self.name}-{index}"),
+            NEWSFLOW_WEB_PORT=str(web_port),
+            NEWSFLOW_LOG_LEVEL="warning",
+        )
+        return env
+
+
+@dataclass
+class Worker:
+    """``newsflow worker`` as a child process, optionally pinned to CPUs with taskset."""
+
+    deployment: Deployment
+    index: int = 0
+    cpus: str | None = None
+    web_port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+
+    @property
+    def log_file(self) -> Path:
+        return self.deployment.workdir / f"worker-{self.deployment.name}-{self.index}.log"
+
+    def start(self) -> Worker:
+        cmd = [sys.executable, "-m", "workers.cli", "worker"]
+        if self.cpus is not None and shutil.which("taskset"):
+            cmd = ["taskset", "-c", self.cpus, *cmd]
+        self.deployment.workdir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as out:
+            self.started_at = time.time()
+            self.proc = subprocess.Popen(
+                cmd, env=self.deployment.env(self.index, self.web_port),
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Until the web API answers (the app is up; partitions may still be assigning)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                self.stats()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"worker not up within {timeout} s:\n{self.tail_log()}")
+
+    def check_alive(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            code = None if self.proc is None else self.proc.returncode
+            raise RuntimeError(f"worker exited ({code}):\n{self.tail_log()}")
+
+    def stats(self) -> dict[str, Any]:
+        url = f"http://127.0.0.1:{self.web_port}/api/stats?scope=local"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            body: dict[str, Any] = orjson.loads(resp.read())
+            return body
+
+    def counted(self) -> int:
+        """Enriched records the count stage of this worker has taken in so far."""
+        try:
+            return int(self.stats()["records_in"]["count"])
+        except (OSError, KeyError, ValueError):
+            return 0
+
+    def proc_status(self, field_name: str) -> int:
+        """A kB field of /proc/PID/status (VmRSS, VmHWM)."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+        return 0
+
+    def rss_mb(self) -> float:
+        return self.proc_status("VmRSS") / 1024
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the worker process so far."""
+        assert self.proc is not None
+        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def tail_log(self, lines: int = 40) -> str:
+        if not self.log_file.exists():
+            return "(no log)"
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+
+async def create_topics(deployment: Deployment) -> None:
+    from workers.admin import ensure_topics
+
+    await ensure_topics(deployment.bootstrap, deployment.settings())
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    pages: Iterable[dict[str, Any]],
+    rate: float | None = None,
+    label: str = "produce",
+) -> int:
+    """Send pages keyed by id; with ``rate`` (pages/s) paced evenly, else as fast as possible."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks=1, linger_ms=0 if rate else 20,
+        max_request_size=16 * 1024 * 1024, max_batch_size=1024 * 1024,
+    )  # fmt: skip
+    await producer.start()
+    sent, pending = 0, []
+    t0 = last = time.monotonic()
+    try:
+        for page in pages:
+            if rate:
+                delay = t0 + sent / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            pending.append(await producer.send(topic, orjson.dumps(page), key=page["id"].encode()))
+            sent += 1
+            if len(pending) >= 2000:
+                await asyncio.gather(*pending)
+                pending.clear()
+            if time.monotonic() - last > 5:
+                last = time.monotonic()
+                log(f"{label}: {sent} pages sent")
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def read_enriched(
+    bootstrap: str, topic: str, ids: set[str] | None = None, timeout: float = 60.0
+) -> dict[str, dict[str, Any]]:
+    """id -> {timestamps, chars} for every record on the enriched topic (restricted to ``ids``),
+    reading until all of ``ids`` are there (or the topic's end when ``ids`` is None)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
+    )  # fmt: skip
+    out: dict[str, dict[str, Any]] = {}
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        while not parts:
+            await consumer._client.force_metadata_update()
+            parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ids is not None and ids.issubset(out):
+                break
+            if ids is None and all([await consumer.position(tp) >= ends[tp] for tp in tps]):
+                break
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for records in batch.values():
+                for r in records:
+                    rec = orjson.loads(r.value)
+                    if ids is None or rec["id"] in ids:
+                        out[rec["id"]] = {"ts": rec["timestamps"], "chars": len(rec["text"])}
+        return out
+    finally:
+        await consumer.stop()
+
+
+@dataclass
+class RunResult:
+    """What one end-to-end run measured."""
+
+    label: str
+    workers: int
+    pages: int
+    chars: int
+    wall_s: float
+    cpu_s: float
+    rss_start_mb: list[float]
+    rss_end_mb: list[float]
+    rss_samples_mb: list[float] = field(default_factory=list)
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def chars_per_s(self) -> float:
+        return self.chars / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def _poll(workers: Sequence[Worker]) -> list[dict[str, Any]]:
+    out = []
+    for w in workers:
+        w.check_alive()
+        try:
+            out.append(w.stats())
+        except OSError:
+            out.append({})
+    return out
+
+
+def wait_assigned(workers: Sequence[Worker], partitions: int, timeout: float = 180.0) -> float:
+    """Block until every worker holds partitions and together they hold all: the group is
+    stable. Returns the wall-clock time (epoch s) when it was seen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = [len(s.get("partitions") or []) for s in _poll(workers)]
+        if all(held) and sum(held) == partitions:
+            return time.time()
+        time.sleep(0.2)
+    raise RuntimeError(f"workers did not settle on {partitions} partitions within {timeout} s")
+
+
+def wait_counted(workers: Sequence[Worker], n: int, label: str, timeout: float) -> list[float]:
+    """Block until the count stage has taken in ``n`` records and no worker lags on any topic
+    (the pipeline is idle again); RSS samples (MB, summed over workers) on the way."""
+    deadline = time.monotonic() + timeout
+    last_log, rss, idle = 0.0, [], 0
+    while True:
+        stats = _poll(workers)
+        rss.append(sum(w.rss_mb() for w in workers))
+        done = sum(int((s.get("records_in") or {}).get("count", 0)) for s in stats)
+        lag = sum(int(s.get("lag_total") or 0) for s in stats)
+        idle = idle + 1 if done >= n and lag == 0 and all(stats) else 0
+        if idle >= 2:
+            return rss
+        if time.monotonic() - last_log > 5:
+            last_log = time.monotonic()
+            log(f"{label}: {done}/{n} pages through the pipeline (lag {lag})")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{label}: only {done}/{n} pages within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+async def throughput_run(
+    bootstrap: str,
+    workdir: Path,
+    pages: Sequence[dict[str, Any]],
+    cpus: Sequence[str | None],
+    partitions: int,
+    label: str,
+    timeout: float,
+) -> tuple[RunResult, Deployment, list[Worker]]:
+    """``len(cpus)`` workers drain a backlog of ``pages``; the workers are left running.
+
+    Workers start one after another (two starting at once race to create the changelog
+    topics) and the backlog is produced once the group holds all partitions: a worker that
+    joined a group busy with a backlog was seen stalling in table recovery, and start-up and
+    rebalancing are not what this row measures (restart time has its own row).
+    """
+    dep = Deployment(bootstrap, workdir, partitions)
+    await create_topics(dep)
+    workers = []
+    for i, cpu_list in enumerate(cpus):
+        workers.append(Worker(dep, i, cpu_list).start())
+        await asyncio.to_thread(workers[-1].wait_ready)
+    t_ready = await asyncio.to_thread(wait_assigned, workers, partitions)
+    log(f"{label}: producing the backlog of {len(pages)} pages")
+    await produce(bootstrap, dep.settings().raw_topics[0], pages, label=label)
+    rss_start = [w.rss_mb() for w in workers]
+    cpu0 = [w.cpu_s() for w in workers]
+    rss = await asyncio.to_thread(wait_counted, workers, len(pages), label, timeout)
+    cpu = sum(w.cpu_s() - c for w, c in zip(workers, cpu0, strict=True))
+    recs = await read_enriched(bootstrap, dep.settings().enriched_topic, {p["id"] for p in pages})
+    window = [r for r in recs.values() if r["ts"]["cleaned"] >= t_ready]
+    first = min(r["ts"]["cleaned"] for r in window)
+    last = max(r["ts"]["enriched"] for r in window)
+    result = RunResult(
+        label, len(workers), len(window), sum(r["chars"] for r in window), last - first,
+        cpu, rss_start, [w.rss_mb() for w in workers], rss,
+    )  # fmt: skip
+    log(
+        f"{label}: {result.pages_per_s:.1f} pages/s, {result.chars_per_s:,.0f} chars/s "
+        f"({len(recs) - len(window)} pages outside the window)"
+    )
+    return result, dep, workers
+
+
+async def latency_run(
+    dep: Deployment, pages: Sequence[dict[str, Any]], rate: float, timeout: float
+) -> list[float]:
+    """Pages paced at ``rate`` into a running pipeline; produce -> enriched seconds per page."""
+    log(f"latency: {len(pages)} pages at {rate:.1f} pages/s")
+    await produce(dep.bootstrap, dep.settings().raw_topics[0], pages, rate=rate, label="latency")
+    recs = await read_enriched(
+        dep.bootstrap, dep.settings().enriched_topic, {p["id"] for p in pages}, timeout
+    )
+    return sorted(r["ts"]["enriched"] - r["ts"]["produced"] for r in recs.values())
+
+
+async def restart_run(worker: Worker, page: dict[str, Any], timeout: float = 120.0) -> float:
+    """Stop the worker, queue one page, start it again: seconds from the new process's start
+    to that page enriched (table recovery from the local store and changelogs included)."""
+    dep = worker.deployment
+    await asyncio.to_thread(worker.stop)
+    await produce(dep.bootstrap, dep.settings().raw_topics[0], [page], label="restart")
+    worker.start()
+    recs = await read_enriched(dep.bootstrap, dep.settings().enriched_topic, {page["id"]}, timeout)
+    return float(recs[page["id"]]["ts"]["enriched"]) - worker.started_at
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values) + 0.5) - 1))
+    return sorted_values[k]

@@ -1,0 +1,247 @@
+"""``newsflow bench``: one run, one corpus, one table (see docs/benchmark.md for figures).
+
+Rows: the limit (bare Sudachi), the stages offline, the pipeline end to end with one worker
+(pinned to one core) and with two, latency at half the one-worker maximum, RSS, restart time.
+Wall-clock rates wobble on a shared machine, so CPU-second rates are printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from workers.bench.corpus import Kind, generate_pages
+from workers.bench.offline import Measure, stage_measures
+from workers.bench.pipeline import (
+    RunResult,
+    latency_run,
+    log,
+    percentile,
+    restart_run,
+    throughput_run,
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much work each part of the run gets."""
+
+    e2e_pages: int
+    offline_pages: int
+    latency_s: float
+    partitions: int = 4
+    seed: int = 1
+    kind: Kind = "mixed"
+
+
+QUICK = Plan(e2e_pages=120, offline_pages=40, latency_s=4.0)
+FULL = Plan(e2e_pages=100_000, offline_pages=2_000, latency_s=60.0)
+
+
+@dataclass
+class Results:
+    plan: Plan
+    offline: dict[str, Measure]
+    one: RunResult
+    two: RunResult | None
+    latencies: list[float]
+    latency_rate: float
+    restart_s: float | None
+    commit: str
+    started: str
+    wall_s: float = 0.0
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent,
+        )  # fmt: skip
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+@contextlib.contextmanager
+def _broker(bootstrap: str | None, workdir: Path) -> Iterator[str]:
+    if bootstrap:
+        yield bootstrap
+        return
+    from workers.brokers.kafka import KafkaBroker
+
+    broker = KafkaBroker(workdir / "kafka", heap="1g")
+    log("starting a Kafka broker")
+    broker.start()
+    log(f"Kafka on {broker.bootstrap} ready in {broker.start_seconds:.1f} s")
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+async def _run(plan: Plan, bootstrap: str, workdir: Path, two: bool, restart: bool) -> Results:
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    t0 = time.monotonic()
+    kind = plan.kind
+    log(f"offline: {plan.offline_pages} pages")
+    offline = await asyncio.to_thread(
+        stage_measures, list(generate_pages(plan.offline_pages, plan.seed, kind))
+    )
+    for m in offline.values():
+        log(f"offline {m.name}: {m.pages_per_s:.1f} pages/s, {m.chars_per_s:,.0f} chars/s")
+    pages = list(generate_pages(plan.e2e_pages, plan.seed, kind))
+    timeout = 300 + plan.e2e_pages / 5
+    one, dep, workers = await throughput_run(
+        bootstrap, workdir, pages, ["0"], plan.partitions, "1 worker", timeout
+    )
+    rate = max(1.0, one.pages_per_s / 2)
+    n_lat = max(20, int(rate * plan.latency_s))
+    lat_pages = list(generate_pages(n_lat, plan.seed + 1000, kind))
+    latencies = await latency_run(dep, lat_pages, rate, timeout=120 + plan.latency_s * 2)
+    one.rss_end_mb = [w.rss_mb() for w in workers]
+    restart_s = None
+    if restart:
+        restart_page = next(iter(generate_pages(1, plan.seed + 2000, kind)))
+        restart_s = await restart_run(workers[0], restart_page)
+        log(f"restart: processing again after {restart_s:.1f} s")
+    for w in workers:
+        w.stop()
+    result_two = None
+    if two:
+        result_two, _, workers2 = await throughput_run(
+            bootstrap, workdir, pages, ["0", "1"], plan.partitions, "2 workers", timeout
+        )
+        for w in workers2:
+            w.stop()
+    return Results(
+        plan, offline, one, result_two, latencies, rate, restart_s, _commit(), started,
+        time.monotonic() - t0,
+    )  # fmt: skip
+
+
+def _fmt(x: float, digits: int = 0) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def render(r: Results) -> str:
+    """The table as Markdown (what docs/benchmark.md shows)."""
+    limit = r.offline["sudachi"]
+    lim_cpu = limit.chars / limit.cpu_s if limit.cpu_s else float("nan")
+    head = (
+        f"newsflow bench: commit {r.commit}, {r.started}, corpus seed {r.plan.seed} "
+        f"({r.plan.kind}), {r.plan.partitions} partitions, run took {r.wall_s:.0f} s\n\n"
+        "| measurement | pages | pages/s | chars/s | × limit | CPU s | chars/CPU-s "
+        "| × limit (CPU) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    )
+    rows = []
+
+    def row(name: str, pages: int, wall: float, chars: int, cpu: float) -> None:
+        cps = chars / wall if wall else 0.0
+        ccpu = chars / cpu if cpu else float("nan")
+        rows.append(
+            f"| {name} | {pages:,} | {_fmt(pages / wall if wall else 0, 1)} | {_fmt(cps)} "
+            f"| {cps / limit.chars_per_s:.2f} | {cpu:.1f} | {_fmt(ccpu)} | {ccpu / lim_cpu:.2f} |"
+        )
+
+    row("limit: bare Sudachi (mode C, one tokenizer)", limit.pages, limit.wall_s, limit.chars,
+        limit.cpu_s)  # fmt: skip
+    for name in ("clean", "extract", "clean+extract"):
+        m = r.offline[name]
+        row(f"offline {name}", m.pages, m.wall_s, m.chars, m.cpu_s)
+    row("end to end, 1 worker (taskset -c 0)", r.one.pages, r.one.wall_s, r.one.chars, r.one.cpu_s)
+    if r.two is not None:
+        row("end to end, 2 workers (cores 0, 1)", r.two.pages, r.two.wall_s, r.two.chars,
+            r.two.cpu_s)  # fmt: skip
+    lat = r.latencies
+    ms = [percentile(lat, q) * 1000 for q in (0.5, 0.95, 0.99)]
+    one_rss = r.one.rss_samples_mb
+    lines = [
+        "",
+        "| other measurement | value |",
+        "|---|---|",
+        f"| latency produce → enriched at {r.latency_rate:.1f} pages/s (half of 1-worker max), "
+        f"{len(lat)} pages | p50 {ms[0]:.0f} ms / p95 {ms[1]:.0f} ms / p99 {ms[2]:.0f} ms |",
+        f"| 1 worker RSS: start → after the run (latency phase included) | "
+        f"{r.one.rss_start_mb[0]:.0f} MB → {r.one.rss_end_mb[0]:.0f} MB |",
+        f"| 1 worker RSS during the throughput run: min / max | "
+        f"{min(one_rss, default=0):.0f} / {max(one_rss, default=0):.0f} MB |",
+    ]
+    if r.two is not None:
+        lines.append(
+            f"| 2 workers: throughput ÷ 1 worker's | {r.two.pages_per_s / r.one.pages_per_s:.2f}× "
+            f"(RSS {' + '.join(f'{x:.0f}' for x in r.two.rss_end_mb)} MB after) |"
+        )
+    if r.restart_s is not None:
+        lines.append(
+            f"| restart → processing again ({r.one.pages:,} articles in the tables) | "
+            f"{r.restart_s:.1f} s |"
+        )
+    return head + "\n".join(rows) + "\n" + "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="small run for CI (default)")
+    mode.add_argument("--full", action="store_true", help="100,000 pages end to end, for figures")
+    parser.add_argument("--pages", type=int, help="pages end to end (overrides the mode)")
+    parser.add_argument("--offline-pages", type=int, help="pages for the offline rows")
+    parser.add_argument("--latency-s", type=float, help="seconds of paced load for latency")
+    parser.add_argument("--kind", choices=["text", "html", "mixed"], help="corpus page kind")
+    parser.add_argument("--seed", type=int, help="corpus seed")
+    parser.add_argument("--bootstrap", help="use this Kafka (host:port) instead of starting one")
+    parser.add_argument("--one-worker-only", action="store_true", help="skip the 2-worker run")
+    parser.add_argument("--no-restart", action="store_true", help="skip the restart timing")
+    parser.add_argument("--save", help="also write the table to this Markdown file")
+    parser.add_argument("--workdir", help="keep worker data and logs here (default: temporary)")
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    import logging
+
+    # Retries on freshly created topics (NotLeaderForPartition) are expected noise here.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    base = FULL if args.full else QUICK
+    plan = Plan(
+        e2e_pages=args.pages or base.e2e_pages,
+        offline_pages=args.offline_pages or min(base.offline_pages, args.pages or 10**9),
+        latency_s=args.latency_s or base.latency_s,
+        seed=base.seed if args.seed is None else args.seed,
+        kind=args.kind or base.kind,
+    )
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="newsflow-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        with _broker(args.bootstrap, workdir) as bootstrap:
+            results = asyncio.run(
+                _run(plan, bootstrap, workdir, not args.one_worker_only, not args.no_restart)
+            )
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    table = render(results)
+    print(table)
+    if args.save:
+        Path(args.save).write_text(table, encoding="utf-8")
+        log(f"table written to {args.save}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="newsflow bench", description=__doc__)
+    add_arguments(parser)
+    return run_cli(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
