@@ -88,6 +88,12 @@ def _cmd_tail(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from workers.bench.run import run_cli
+
+    return run_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-timeout", type=float, help="stop after N seconds without a record")
     p.add_argument("--json", action="store_true", help="print raw JSON lines")
     p.set_defaults(func=_cmd_tail)
+    p = sub.add_parser("bench", help="throughput and latency next to bare Sudachi (a table)")
+    from workers.bench.run import add_arguments as add_bench_arguments
+
+    add_bench_arguments(p)
+    p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("broker", help="run a local broker (a real Kafka from Maven jars)")
     brokers = p.add_subparsers(dest="broker", required=True)
     from workers.brokers.kafka import add_arguments as add_kafka_arguments
