@@ -16,7 +16,8 @@ from workers.contracts import RecordError
 
 log = logging.getLogger(__name__)
 
-MAX_ORIGINAL_BYTES = 1_048_576  # keep dead letters under the broker's message size limit
+# Keep dead letters under the broker's default message size limit (~1 MB) even as base64.
+MAX_ORIGINAL_BYTES = 512 * 1024
 
 
 def encode_original(value: bytes | str | None) -> tuple[str | None, str, bool]:

@@ -12,6 +12,7 @@ import faust
 from workers.app import create_app
 from workers.clean import agent as clean_agent
 from workers.count import agent as count_agent
+from workers.count import http as count_http
 from workers.count.tables import Tables, declare_tables
 from workers.extract import agent as extract_agent
 from workers.settings import Settings
@@ -39,7 +40,8 @@ def build_pipeline(settings: Settings | None = None) -> Pipeline:
     dead = DeadLetterSink(topics.deadletter, stats)
 
     clean_agent.register(app, topics, dead, stats, settings)
-    extract_agent.register(app, topics, dead, stats)
+    extract_agent.register(app, topics, dead, stats, tables.recrawl, settings.stage_timeout_s)
     count_agent.register(app, topics, tables, dead, stats, settings)
     api.register(app, tables, stats)
+    count_http.register(app, tables)
     return Pipeline(app, settings, topics, tables, stats)

@@ -8,6 +8,7 @@ from typing import Any
 import faust
 import orjson
 
+from workers.contracts import RecordError
 from workers.deadletter import dead_letter
 from workers.stats import PipelineStats
 
@@ -50,5 +51,15 @@ class DeadLetterSink:
             )
 
 
+#: Records above this are refused by a broker with default limits (message.max.bytes ~1 MB);
+#: Kafka would fail the send after the agent moved on, so the record is dead-lettered instead.
+MAX_OUTPUT_BYTES = 1_000_000
+
+
 async def send_json(topic: faust.TopicT, key: str, value: dict[str, Any]) -> None:
-    await topic.send(key=key.encode("utf-8", "surrogatepass"), value=orjson.dumps(value))
+    payload = orjson.dumps(value)
+    if len(payload) > MAX_OUTPUT_BYTES:
+        raise RecordError(
+            "output_too_large", f"output record is {len(payload)} bytes (> {MAX_OUTPUT_BYTES})"
+        )
+    await topic.send(key=key.encode("utf-8", "surrogatepass"), value=payload)

@@ -34,14 +34,14 @@ def register(
                 article_id = article["id"]
                 source = (msg.partition, msg.offset)
                 state, changes = plan_article(tables.articles.get(article_id), article, source)
-            except Exception as exc:
+                for partition, part_changes in split_by_partition(changes, partitions).items():
+                    payload = {"article_id": article_id, "source": source, "changes": part_changes}
+                    await topics.mentions.send(partition=partition, value=orjson.dumps(payload))
+                if state is not None:
+                    tables.articles[article_id] = state
+            except Exception as exc:  # caught per record: an escaping one stops the agent
                 await dead.send("count", exc, event)
                 continue
-            for partition, part_changes in split_by_partition(changes, partitions).items():
-                payload = {"article_id": article_id, "source": source, "changes": part_changes}
-                await topics.mentions.send(partition=partition, value=orjson.dumps(payload))
-            if state is not None:
-                tables.articles[article_id] = state
             stats.records_out["count"] += 1
 
     @app.agent(topics.mentions, name="newsflow.count-apply")
@@ -52,11 +52,11 @@ def register(
                 message = orjson.loads(event.value)
                 source = (int(message["source"][0]), int(message["source"][1]))
                 grouped = group_by_key(message["changes"])
+                for (kind, key), changes in grouped.items():
+                    table = tables.entity_mentions if kind == "e" else tables.type_mentions
+                    new_value = apply_changes(table.get(key), changes, source)
+                    if new_value is not None:
+                        table[key] = new_value
             except Exception as exc:
                 await dead.send("count", exc, event)
                 continue
-            for (kind, key), changes in grouped.items():
-                table = tables.entity_mentions if kind == "e" else tables.type_mentions
-                new_value = apply_changes(table.get(key), changes, source)
-                if new_value is not None:
-                    table[key] = new_value

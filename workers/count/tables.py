@@ -3,6 +3,7 @@
 - ``articles``: article id -> the version last counted (for re-crawls and replays).
 - ``entity_mentions``: entity key ``TYPE:name`` -> {total, hours: {YYYY-MM-DDTHH: n}, applied}.
 - ``type_mentions``: ``TYPE`` -> the same shape, per entity type.
+- ``recrawl``: article id -> {hash, source} of the version last enriched (``workers.recrawl``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Tables:
     articles: TableT
     entity_mentions: TableT
     type_mentions: TableT
+    recrawl: TableT
 
 
 def declare_tables(app: faust.App, settings: Settings) -> Tables:
@@ -37,4 +39,5 @@ def declare_tables(app: faust.App, settings: Settings) -> Tables:
         articles=table("articles", "article id -> version last counted"),
         entity_mentions=table("entity-mentions", "entity key -> mention counts"),
         type_mentions=table("type-mentions", "entity type -> mention counts"),
+        recrawl=table("recrawl", "article id -> content hash last enriched (extract stage)"),
     )

@@ -1,0 +1,34 @@
+"""Functions for the guard's child process in tests: a runaway loop, a crash, an echo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from workers.contracts import RecordError
+
+
+def echo(x: object) -> object:
+    return x
+
+
+def spin(seconds: float) -> str:
+    """Pure-Python runaway: busy for ``seconds``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    return "done"
+
+
+def crash() -> None:
+    """A native crash (what a segfault in a C extension looks like to the parent)."""
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def bad_record() -> None:
+    raise RecordError("bad_thing", "a reason")
+
+
+def boom() -> None:
+    raise ValueError("boom")

@@ -1,0 +1,91 @@
+"""The per-record time guard (workers.guard) stops real runaway work, C code included."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from workers.contracts import RecordError
+from workers.guard import StageProcess, StageTimeout
+
+HTML_BOMB = "<html><body>" + "<div>" * 30_000 + "x" + "</div>" * 30_000 + "</body></html>"
+
+
+@pytest.fixture
+def echo_proc():
+    proc = StageProcess("tests.faults.targets:echo", timeout_s=5.0)
+    yield proc
+    proc.close()
+
+
+def test_results_and_errors_come_back(echo_proc: StageProcess) -> None:
+    assert echo_proc.call({"a": [1, "東京"]}) == {"a": [1, "東京"]}
+    bad = StageProcess("tests.faults.targets:bad_record", timeout_s=5.0)
+    boom = StageProcess("tests.faults.targets:boom", timeout_s=5.0)
+    try:
+        with pytest.raises(RecordError) as err:
+            bad.call()
+        assert (err.value.error_class, err.value.reason) == ("bad_thing", "a reason")
+        with pytest.raises(RecordError) as err:
+            boom.call()
+        assert err.value.error_class == "stage_error" and "ValueError: boom" in err.value.reason
+    finally:
+        bad.close()
+        boom.close()
+
+
+def test_runaway_python_is_cut_at_the_deadline_and_the_next_call_works() -> None:
+    proc = StageProcess("tests.faults.targets:spin", timeout_s=0.5)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(StageTimeout):
+            proc.call(30.0)
+        assert time.monotonic() - t0 < 3.0
+        assert proc.call(0.0) == "done"
+        assert proc.restarts == 1
+    finally:
+        proc.close()
+
+
+def test_runaway_c_code_is_cut_at_the_deadline() -> None:
+    """Resiliparse on a deeply nested page holds the GIL for seconds; the process is killed."""
+    proc = StageProcess(
+        "workers.stagejobs:clean_job", timeout_s=1.0, warmup="workers.stagejobs:warm_clean"
+    )
+    try:
+        proc.start()
+        t0 = time.monotonic()
+        with pytest.raises(StageTimeout):
+            proc.call(HTML_BOMB, "text/html")
+        assert time.monotonic() - t0 < 2.5
+        text, _, _ = proc.call("<html><body><p>東京で会見した。</p></body></html>", None)
+        assert "東京" in text
+    finally:
+        proc.close()
+
+
+def test_a_crash_in_the_child_costs_one_record_not_the_worker() -> None:
+    crash = StageProcess("tests.faults.targets:crash", timeout_s=5.0)
+    try:
+        with pytest.raises(RecordError) as err:
+            crash.call()
+        assert err.value.error_class == "stage_crashed"
+        with pytest.raises(RecordError):
+            crash.call()  # a fresh child, which crashes again: still an error, not a hang
+        assert crash.restarts == 2
+    finally:
+        crash.close()
+
+
+async def test_overhead_per_call_is_small(echo_proc: StageProcess) -> None:
+    """The round trip the agents pay per record (asyncio -> thread -> pipe -> child -> back)."""
+    page = "東京で会見した。" * 500  # ~12 KB, a typical article text
+    await echo_proc.run(page)
+    n = 2000
+    t0 = time.perf_counter()
+    for _ in range(n):
+        await echo_proc.run(page)
+    per_call_ms = (time.perf_counter() - t0) / n * 1000
+    print(f"\n[guard] {per_call_ms:.3f} ms per call")
+    assert per_call_ms < 1.0
