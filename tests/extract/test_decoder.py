@@ -13,18 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from workers.extract.decoder import (
-    NPOS,
-    PyDecoder,
-    TypeTagger,
-    compiled_decoder_class,
-    export_tables,
-    read_crfsuite,
-    tables_path,
-)
+from workers.extract.decoder import NPOS, TypeTagger, compiled_decoder_class, tables_path
 from workers.extract.entities import sentences
+from workers.extract.export import export_tables, read_crfsuite
 from workers.extract.features import _BOS, Featurizer, token_pieces
 from workers.extract.model import Tagger, bio_spans, model_path
+from workers.extract.pydecoder import PyDecoder
 from workers.extract.tokens import Tokenizer
 
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seed"

@@ -20,7 +20,7 @@ from typing import Any
 
 import pycrfsuite
 
-from workers.extract.decoder import export_tables
+from workers.extract.export import export_tables
 from workers.extract.features import Featurizer
 from workers.extract.model import GOLD_TAG, OUTPUT_TYPE, Tagger, bio_labels, bio_spans, model_path
 from workers.extract.tokens import Tokenizer
