@@ -102,6 +102,8 @@ def drop_punctuation_edges(tokens: Tokens, spans: list[Span], pos: PosName) -> l
 
 def join_katakana_dots(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Katakana names joined by ・ are one name: キングス + ・カレッジ -> キングス・カレッジ."""
+    if "・" not in tokens.surface and "･" not in tokens.surface:
+        return spans
     out: list[Span] = []
     taken = {i for a, b, _ in spans for i in range(a, b)}
     n = len(tokens)
