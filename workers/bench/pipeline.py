@@ -9,6 +9,9 @@ measures the worker, not the producer.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -28,6 +31,21 @@ from workers.brokers.common import free_port
 from workers.settings import Settings
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+PR_SET_PDEATHSIG = 1
+_started: list[Worker] = []
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the bench dies, even by SIGKILL (no orphaned workers)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@atexit.register
+def stop_all() -> None:
+    """Stop every worker this process started and has not stopped yet."""
+    for w in list(_started):
+        w.stop()
 
 
 def log(msg: str) -> None:
@@ -101,7 +119,9 @@ class Worker:
             self.proc = subprocess.Popen(
                 cmd, env=self.deployment.env(self.index, self.web_port),
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
             )  # fmt: skip
+        _started.append(self)
         return self
 
     def wait_ready(self, timeout: float = 120.0) -> None:
@@ -153,6 +173,8 @@ class Worker:
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
     def stop(self, timeout: float = 30.0) -> None:
+        if self in _started:
+            _started.remove(self)
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
@@ -284,23 +306,35 @@ def _poll(workers: Sequence[Worker]) -> list[dict[str, Any]]:
     return out
 
 
-def wait_assigned(workers: Sequence[Worker], partitions: int, timeout: float = 180.0) -> float:
-    """Block until every worker holds partitions and together they hold all: the group is
-    stable. Returns the wall-clock time (epoch s) when it was seen."""
+def wait_assigned(
+    workers: Sequence[Worker], partitions: int, settle_s: float = 3.0, timeout: float = 180.0
+) -> float:
+    """Block until every worker holds partitions, together they hold all, and that has not
+    changed for ``settle_s`` (Faust often rebalances twice on a join). Returns the epoch time."""
     deadline = time.monotonic() + timeout
+    seen: list[tuple[int, ...]] | None = None
+    since = time.monotonic()
     while time.monotonic() < deadline:
-        held = [len(s.get("partitions") or []) for s in _poll(workers)]
-        if all(held) and sum(held) == partitions:
+        held = [tuple(s.get("partitions") or ()) for s in _poll(workers)]
+        if held != seen:
+            seen, since = held, time.monotonic()
+        elif (
+            all(held) and sum(map(len, held)) == partitions and time.monotonic() - since >= settle_s
+        ):
             return time.time()
         time.sleep(0.2)
     raise RuntimeError(f"workers did not settle on {partitions} partitions within {timeout} s")
 
 
-def wait_counted(workers: Sequence[Worker], n: int, label: str, timeout: float) -> list[float]:
+def wait_counted(
+    workers: Sequence[Worker], n: int, label: str, timeout: float, stall_s: float = 90.0
+) -> list[float]:
     """Block until the count stage has taken in ``n`` records and no worker lags on any topic
-    (the pipeline is idle again); RSS samples (MB, summed over workers) on the way."""
+    (the pipeline is idle again); RSS samples (MB, summed over workers) on the way. Fails when
+    nothing moves for ``stall_s`` (a stuck worker should end the run, not hang it)."""
     deadline = time.monotonic() + timeout
     last_log, rss, idle = 0.0, [], 0
+    last_done, moved = -1, time.monotonic()
     while True:
         stats = _poll(workers)
         rss.append(sum(w.rss_mb() for w in workers))
@@ -309,11 +343,20 @@ def wait_counted(workers: Sequence[Worker], n: int, label: str, timeout: float) 
         idle = idle + 1 if done >= n and lag == 0 and all(stats) else 0
         if idle >= 2:
             return rss
+        if done != last_done:
+            last_done, moved = done, time.monotonic()
         if time.monotonic() - last_log > 5:
             last_log = time.monotonic()
             log(f"{label}: {done}/{n} pages through the pipeline (lag {lag})")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{label}: only {done}/{n} pages within {timeout:.0f} s")
+        if time.monotonic() > deadline or time.monotonic() - moved > stall_s:
+            per_worker = [
+                ((s.get("records_in") or {}).get("count"), s.get("lag_total"), s.get("partitions"))
+                for s in stats
+            ]
+            raise RuntimeError(
+                f"{label}: stuck at {done}/{n} pages; per worker (count, lag, partitions): "
+                f"{per_worker}; logs in {workers[0].deployment.workdir}"
+            )
         time.sleep(0.5)
 
 
