@@ -51,12 +51,15 @@ async def produce(
     values: Iterable[Value],
     keys: Iterable[Value] | None = None,
     partition: int | None = None,
+    max_request_size: int = 1_048_576,
 ) -> list[RecordMetadata]:
     """Send ``values`` (optionally with ``keys``) to ``topic`` with acks=all; return metadata.
 
     Waits for every record to be acknowledged, so a following consume can rely on them.
     """
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", max_request_size=max_request_size
+    )
     try:
         await producer.start()
         key_list = list(keys) if keys is not None else None
