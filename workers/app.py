@@ -55,10 +55,6 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_request_size=max(2 * settings.max_body_bytes, 1_048_576),
         consumer_max_fetch_size=max(2 * settings.max_body_bytes, 4_194_304),
         stream_wait_empty=False,
-        # Events each agent may hold in memory before the consumer pauses its partitions.
-        # Faust's 4096 let the clean stage run thousands of pages ahead of extract and count
-        # under a backlog (RSS grew by ~150 MB, count lagged); a few hundred covers any fetch.
-        stream_buffer_maxsize=256,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         table_cleanup_interval=60.0,
