@@ -36,6 +36,18 @@ def client_security(settings: Settings) -> dict[str, Any]:
     return kwargs
 
 
+COMPACTED = {"cleanup.policy": "compact"}
+
+
+def changelog_topics(app: Any) -> dict[str, int]:
+    """Changelog topic -> partitions of every table of a Faust app.
+
+    Created up front too: two workers starting at the same moment otherwise race to create
+    them, and the loser exits with ``PartitionsMismatch``.
+    """
+    return {t.changelog_topic.get_topic_name(): t.partitions for t in app.tables.values()}
+
+
 def wanted_topics(settings: Settings) -> dict[str, int]:
     """Topic name -> partitions for every topic the worker reads or writes."""
     topics = {
@@ -50,8 +62,17 @@ def wanted_topics(settings: Settings) -> dict[str, int]:
     return topics
 
 
-async def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 60.0) -> list[str]:
-    """Create the missing topics (existing ones are left as they are); return those created."""
+async def ensure_topics(
+    bootstrap: str,
+    settings: Settings,
+    compacted: dict[str, int] | None = None,
+    timeout_s: float = 60.0,
+) -> list[str]:
+    """Create the missing topics (existing ones are left as they are); return those created.
+
+    ``compacted``: more topics (name -> partitions) created with ``cleanup.policy=compact``,
+    the table changelogs.
+    """
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_security(settings))
@@ -66,9 +87,16 @@ async def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 6
             await asyncio.sleep(1.0)
     try:
         existing = set(await admin.list_topics())
-        missing = {t: n for t, n in wanted_topics(settings).items() if t not in existing}
+        wanted: dict[str, tuple[int, dict[str, str]]] = {
+            t: (n, {}) for t, n in wanted_topics(settings).items()
+        }
+        wanted.update({t: (n, COMPACTED) for t, n in (compacted or {}).items()})
+        missing = {t: spec for t, spec in wanted.items() if t not in existing}
         if missing:
-            new = [NewTopic(t, n, settings.replicas) for t, n in missing.items()]
+            new = [
+                NewTopic(t, n, settings.replicas, topic_configs=dict(config))
+                for t, (n, config) in missing.items()
+            ]
             response = await admin.create_topics(new, validate_only=False)
             for name, code, *_ in getattr(response, "topic_errors", []):
                 if code not in (0, 36):  # 36: TOPIC_ALREADY_EXISTS (another worker won)

@@ -30,11 +30,12 @@ def run_worker(settings: Settings) -> None:
 
     import faust
 
-    from workers.admin import ensure_topics
+    from workers.admin import changelog_topics, ensure_topics
     from workers.pipeline import build_pipeline
 
-    asyncio.run(ensure_topics(bootstrap_of(settings.broker), settings))
     pipeline = build_pipeline(settings)
+    bootstrap = bootstrap_of(settings.broker)
+    asyncio.run(ensure_topics(bootstrap, settings, changelog_topics(pipeline.app)))
     worker = faust.Worker(pipeline.app, loglevel=settings.log_level.upper())
     log.info("web stats on http://%s:%d/", settings.web_host, settings.web_port)
     worker.execute_from_commandline()
