@@ -110,15 +110,31 @@ def best_run(scores: list[float]) -> tuple[int, int]:
 
 def _shingle_list(line: str) -> list[tuple[str, ...]]:
     toks = _TOKEN.findall(line)
-    return [tuple(toks[i : i + _SHINGLE]) for i in range(max(0, len(toks) - _SHINGLE + 1))]
+    return list(zip(*(toks[i:] for i in range(_SHINGLE)), strict=False))  # ragged on purpose
 
 
-def wraps(outer: str, inner: str) -> bool:
-    """True when ``outer`` restates ``inner`` with extra words on both sides: the shape of a
-    photo caption or teaser that quotes the lead ("<date>, <lead>. Photo shows …")."""
-    inner_set = set(_shingle_list(inner))
-    outer_list = _shingle_list(outer)
+@dataclass(frozen=True, slots=True)
+class _Shingles:
+    """A block's shingles, computed once per page: as the outer text (the ordered list) and as
+    the inner one (the set); ``wraps`` is asked about each block up to 2 × the window times."""
+
+    seq: list[tuple[str, ...]]
+    set: frozenset[tuple[str, ...]]
+
+    @classmethod
+    def of(cls, text: str) -> _Shingles:
+        seq = _shingle_list(text)
+        return cls(seq, frozenset(seq))
+
+
+def _wraps(outer: _Shingles, inner: _Shingles) -> bool:
+    inner_set, outer_list = inner.set, outer.seq
     if len(inner_set) < 8 or len(outer_list) <= len(inner_set):
+        return False
+    # Upper bound on the hits below, in C: each distinct outer shingle missing from the inner
+    # set takes at least one position. Most pairs of paragraphs share nothing and stop here.
+    shared = len(outer.set & inner_set)
+    if len(outer_list) - len(outer.set) + shared < _REPEAT_COVERAGE * len(inner_set):
         return False
     hits = [i for i, sh in enumerate(outer_list) if sh in inner_set]
     if len(hits) < _REPEAT_COVERAGE * len(inner_set):
@@ -126,12 +142,31 @@ def wraps(outer: str, inner: str) -> bool:
     return hits[0] >= _MIN_WRAP and len(outer_list) - 1 - hits[-1] >= _MIN_WRAP
 
 
+def wraps(outer: str, inner: str) -> bool:
+    """True when ``outer`` restates ``inner`` with extra words on both sides: the shape of a
+    photo caption or teaser that quotes the lead ("<date>, <lead>. Photo shows …")."""
+    return _wraps(_Shingles.of(outer), _Shingles.of(inner))
+
+
 def repeated_by_later(texts: list[str], keep: list[int]) -> set[int]:
     """Indexes of kept blocks that a later kept block restates inside a longer text (a
-    caption or teaser quoting the lead): the later one, inside the body, is the one kept."""
+    caption or teaser quoting the lead): the later one, inside the body, is the one kept.
+
+    Each block's shingles are computed once (not once per pair): linear in page length."""
+    shingles: dict[int, _Shingles] = {}
+
+    def of(i: int) -> _Shingles:
+        got = shingles.get(i)
+        if got is None:
+            got = shingles[i] = _Shingles.of(texts[i])
+        return got
+
     doomed: set[int] = set()
     for pos, a in enumerate(keep[:_REPEAT_WINDOW]):
-        if any(wraps(texts[a], texts[b]) for b in keep[pos + 1 : pos + 1 + _REPEAT_WINDOW]):
+        outer = of(a)
+        if len(outer.seq) <= 8:  # cannot wrap an inner text of >= 8 distinct shingles
+            continue
+        if any(_wraps(outer, of(b)) for b in keep[pos + 1 : pos + 1 + _REPEAT_WINDOW]):
             doomed.add(a)
     return doomed
 
