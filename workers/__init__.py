@@ -2,7 +2,8 @@
 
 Flow (one folder per stage; stage logic is plain Python, the ``agent`` modules are Faust glue):
 
-    articles.raw --clean--> articles.cleaned --extract--> articles.enriched --count--> tables --web--> HTTP
+    articles.raw --clean--> articles.cleaned --extract--> articles.enriched
+                                                         --count--> tables --web--> HTTP
 """
 
 __version__ = "0.1.0"

@@ -34,7 +34,7 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def _resolve_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """Inline cross-file ``$ref``s (``other.schema.json#/...``) so fastjsonschema needs no network."""
+    """Inline cross-file ``$ref``s (``x.schema.json#/...``) so validation needs no network."""
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
@@ -83,7 +83,8 @@ def decode_raw(value: bytes | None, max_bytes: int) -> dict[str, Any]:
     if value is None:
         raise RecordError("tombstone", "record has a key but no value (tombstone)")
     if len(value) > max_bytes:
-        raise RecordError("too_large", f"record is {len(value)} bytes, over the {max_bytes}-byte limit")
+        reason = f"record is {len(value)} bytes, over the {max_bytes}-byte limit"
+        raise RecordError("too_large", reason)
     try:
         record = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
