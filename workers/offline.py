@@ -36,7 +36,7 @@ def _write(out: IO[bytes], obj: dict[str, Any]) -> None:
 
 
 def run_clean(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
-    """JSONL ``{"id", "html"|"text"}`` in -> JSONL ``{"id", "text", "title", "published_at"}`` out."""
+    """JSONL ``{"id", "html"|"text"}`` -> JSONL ``{"id", "text", "title", "published_at"}``."""
     from workers.clean import clean_page
 
     src, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
