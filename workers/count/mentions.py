@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -12,6 +13,13 @@ from aiokafka.partitioner import murmur2
 Change = tuple[str, str, str, int]
 # (partition, offset) of the enriched record a change comes from.
 Source = tuple[int, int]
+# The changes one enriched record makes to the keys of one partition.
+Item = tuple[Source, list[Change]]
+# A count-table key: ("e", "TYPE:name") or ("t", "TYPE").
+TableKey = tuple[str, str]
+
+#: Changes per mentions message at most (~50 bytes each): far below Kafka's ~1 MB record limit.
+MAX_CHANGES_PER_MESSAGE = 5000
 
 DEFAULT_RETENTION_HOURS = 24 * 7
 
@@ -119,3 +127,68 @@ def group_by_key(changes: list[Change]) -> dict[tuple[str, str], list[Change]]:
     for change in changes:
         out.setdefault((change[0], change[1]), []).append(change)
     return out
+
+
+def encode_mentions(items: list[Item]) -> bytes:
+    """One mentions message carrying the changes of several records for one partition: each
+    keeps its own source, so the per-key offset guard still works per source record."""
+    return orjson.dumps({"items": items})
+
+
+def pack_items(items: list[Item], max_changes: int = MAX_CHANGES_PER_MESSAGE) -> list[list[Item]]:
+    """Split ``items`` (in order) into messages of at most ``max_changes`` changes each (a
+    single larger item goes alone)."""
+    out: list[list[Item]] = [[]]
+    size = 0
+    for item in items:
+        if out[-1] and size + len(item[1]) > max_changes:
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += len(item[1])
+    return out if out[-1] else []
+
+
+def _change(raw: Any) -> Change:
+    kind, key, hour, delta = raw
+    if kind not in ("e", "t") or not isinstance(key, str) or not isinstance(hour, str):
+        raise ValueError(f"malformed change {raw!r}")
+    if not isinstance(delta, int) or isinstance(delta, bool):
+        raise ValueError(f"malformed change {raw!r}")
+    return (kind, key, hour, delta)
+
+
+def decode_mentions(payload: bytes | str) -> list[Item]:
+    """The items of a mentions message, validated (so applying them cannot fail half-way);
+    also reads the one-record form ``{"source", "changes"}`` written before batching."""
+    message = orjson.loads(payload)
+    if "items" in message:
+        raw_items = message["items"]
+    else:
+        raw_items = [[message["source"], message["changes"]]]
+    items: list[Item] = []
+    for raw_source, raw_changes in raw_items:
+        source = (int(raw_source[0]), int(raw_source[1]))
+        items.append((source, [_change(c) for c in raw_changes]))
+    return items
+
+
+def apply_items(
+    get: Callable[[TableKey], dict[str, Any] | None], items: list[Item]
+) -> dict[TableKey, dict[str, Any]]:
+    """Apply the items of one partition in order, each key read once through ``get`` and
+    kept in memory; returns the keys to write with their final values (one write per key
+    instead of one per key per record). Same result as applying the items one by one: a
+    key's value holds the last applied offset of every source partition, so a replayed
+    record is dropped per key exactly as ``apply_changes`` does."""
+    values: dict[TableKey, dict[str, Any] | None] = {}
+    dirty: dict[TableKey, dict[str, Any]] = {}
+    for source, changes in items:
+        for key, key_changes in group_by_key(changes).items():
+            current = values[key] if key in values else get(key)
+            new_value = apply_changes(current, key_changes, source)
+            if new_value is not None:
+                values[key] = dirty[key] = new_value
+            else:
+                values[key] = current
+    return dirty
