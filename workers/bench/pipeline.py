@@ -53,6 +53,46 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+def _stat_cpu(pid: int) -> tuple[float, float]:
+    """(utime + stime, cutime + cstime) of a process in seconds; zeros once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    own = int(fields[11]) + int(fields[12])
+    reaped = int(fields[13]) + int(fields[14])
+    return own / CLK_TCK, reaped / CLK_TCK
+
+
+def _status_kb(pid: int, field_name: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _descendants(root: int) -> list[int]:
+    """Live descendant pids of ``root`` (a /proc scan by parent pid)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 @dataclass(frozen=True)
 class Deployment:
     """One set of topics and one consumer group: a fresh pipeline on the shared broker."""
@@ -162,15 +202,27 @@ class Worker:
                 return int(line.split()[1])
         return 0
 
+    def pids(self) -> list[int]:
+        """The worker and its live descendants (the guarded stage processes do the clean and
+        extract work, so the worker process alone leaves most of the CPU and memory out)."""
+        assert self.proc is not None
+        return [self.proc.pid, *_descendants(self.proc.pid)]
+
     def rss_mb(self) -> float:
-        return self.proc_status("VmRSS") / 1024
+        """Resident memory of the worker and its stage processes together (MB)."""
+        return sum(_status_kb(pid, "VmRSS") for pid in self.pids()) / 1024
+
+    def main_cpu_s(self) -> float:
+        """User + system CPU seconds of the worker process alone (Faust, Kafka, count)."""
+        assert self.proc is not None
+        return _stat_cpu(self.proc.pid)[0]
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the worker process so far."""
+        """User + system CPU seconds of the worker, its live stage processes and those it has
+        reaped (a stage process restarted after a timeout keeps counting)."""
         assert self.proc is not None
-        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        own, reaped = _stat_cpu(self.proc.pid)
+        return own + reaped + sum(_stat_cpu(pid)[0] for pid in _descendants(self.proc.pid))
 
     def stop(self, timeout: float = 30.0) -> None:
         if self in _started:
@@ -285,6 +337,7 @@ class RunResult:
     rss_start_mb: list[float]
     rss_end_mb: list[float]
     rss_samples_mb: list[float] = field(default_factory=list)
+    main_cpu_s: float = 0.0
 
     @property
     def pages_per_s(self) -> float:
@@ -387,6 +440,7 @@ async def throughput_run(
     await produce(bootstrap, dep.settings().raw_topics[0], pages, label=label)
     rss_start = [w.rss_mb() for w in workers]
     cpu0 = [w.cpu_s() for w in workers]
+    main0 = [w.main_cpu_s() for w in workers]
     rss = await asyncio.to_thread(wait_counted, workers, len(pages), label, timeout)
     cpu = sum(w.cpu_s() - c for w, c in zip(workers, cpu0, strict=True))
     recs = await read_enriched(bootstrap, dep.settings().enriched_topic, {p["id"] for p in pages})
@@ -396,6 +450,7 @@ async def throughput_run(
     result = RunResult(
         label, len(workers), len(window), sum(r["chars"] for r in window), last - first,
         cpu, rss_start, [w.rss_mb() for w in workers], rss,
+        sum(w.main_cpu_s() - c for w, c in zip(workers, main0, strict=True)),
     )  # fmt: skip
     log(
         f"{label}: {result.pages_per_s:.1f} pages/s, {result.chars_per_s:,.0f} chars/s "
