@@ -19,7 +19,7 @@
  *   - type 0 is the sentinel standing beyond both ends of a sentence (BOS/EOS features).
  *
  * The Viterbi loop mirrors crfsuite's crf1dc_viterbi (same tie-breaking: first maximum wins),
- * so labels agree with crfsuite's tagger.
+ * so labels agree with crfsuite's tagger; transitions are kept transposed for contiguous reads.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -37,6 +37,7 @@ typedef struct {
     int L;
     int o_label;
     double *trans;
+    double *trans_to;  /* transposed: trans_to[j * L + i] = trans[i * L + j] */
     Py_ssize_t ncomp;
     uint32_t *comp_off;
     uint16_t *ent_slot;
@@ -75,6 +76,7 @@ static void Decoder_dealloc(Decoder *self) {
     Py_XDECREF(self->s_pos);
     Py_XDECREF(self->bio_names);
     PyMem_Free(self->trans);
+    PyMem_Free(self->trans_to);
     PyMem_Free(self->comp_off);
     PyMem_Free(self->ent_slot);
     PyMem_Free(self->ent_w);
@@ -164,6 +166,10 @@ static int Decoder_init(Decoder *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_ValueError, "transitions must hold L * L doubles");
         return -1;
     }
+    self->trans_to = PyMem_Malloc((size_t)L * L * sizeof(double));
+    if (!self->trans_to) { PyErr_NoMemory(); return -1; }
+    for (int i = 0; i < L; i++)
+        for (int j = 0; j < L; j++) self->trans_to[j * L + i] = self->trans[i * L + j];
     if (copy_buffer(comp_off, (void **)&self->comp_off, sizeof(uint32_t), &n) < 0) return -1;
     if (n < 1) {
         PyErr_SetString(PyExc_ValueError, "component offsets are empty");
@@ -529,6 +535,7 @@ static PyObject *Decoder_typed(Decoder *self, PyObject *const *args, Py_ssize_t 
 
 /* Viterbi over ids[0..n) (all real tokens of one sentence); writes labels into out. */
 static void viterbi(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
+    if (n <= 0) return;
     const int L = self->L, W = NPOS * L;
     const double *blocks = self->blocks;
     const double *sent = blocks; /* type 0 */
@@ -549,19 +556,22 @@ static void viterbi(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
         for (int y = 0; y < L; y++) st[y] = own[y] + p1[y] + n1[y] + p2[y] + n2[y];
     }
     for (int y = 0; y < L; y++) score[y] = state[y];
+    const double *trans_to = self->trans_to;  /* trans_to[j * L + i]: from i to j, contiguous */
     for (Py_ssize_t t = 1; t < n; t++) {
-        const double *prev = score + (t - 1) * L;
-        double *cur = score + t * L;
-        int *bk = back + t * L;
+        const double *restrict prev = score + (t - 1) * L;
+        double *restrict cur = score + t * L;
+        int *restrict bk = back + t * L;
+        const double *restrict st = state + t * L;
         for (int j = 0; j < L; j++) {
-            double best = -DBL_MAX;
-            int arg = -1;
-            for (int i = 0; i < L; i++) {
-                double s = prev[i] + self->trans[i * L + j];
+            const double *restrict tr = trans_to + j * L;
+            double best = prev[0] + tr[0];  /* crfsuite: first maximum wins */
+            int arg = 0;
+            for (int i = 1; i < L; i++) {
+                double s = prev[i] + tr[i];
                 if (best < s) { best = s; arg = i; }
             }
-            bk[j] = arg < 0 ? 0 : arg;
-            cur[j] = best + state[t * L + j];
+            bk[j] = arg;
+            cur[j] = best + st[j];
         }
     }
     double best = -DBL_MAX;
