@@ -174,7 +174,7 @@ def render(r: Results) -> str:
         f"{len(lat)} pages | p50 {ms[0]:.0f} ms / p95 {ms[1]:.0f} ms / p99 {ms[2]:.0f} ms |",
         f"| 1 worker CPU s: worker process (Faust, Kafka, count) / stage processes "
         f"(clean, extract) | {r.one.main_cpu_s:.1f} / {r.one.cpu_s - r.one.main_cpu_s:.1f} |",
-        f"| 1 worker RSS (with its stage processes): start → after the run (latency phase "
+        f"| 1 worker RSS: start → after the run (with its stage processes, latency phase "
         f"included) | "
         f"{r.one.rss_start_mb[0]:.0f} MB → {r.one.rss_end_mb[0]:.0f} MB |",
         f"| 1 worker RSS during the throughput run: min / max | "
