@@ -62,8 +62,9 @@ PosName = Callable[[int], tuple[str, ...]]
 class TypeTagger:
     """Maps (surface, POS id) to a type id once, then tags whole texts of type ids.
 
-    `type_id` is the only per-token Python work; the first sight of a type costs a handful of
-    dict lookups (the same information `features.token_pieces` turns into strings).
+    `fill` (in C: _viterbi.Decoder.typed) gives every morpheme its type id; the first sight of
+    a type sums a handful of components found by dict lookups (`new_type`, in C make_type: the
+    same information `features.token_pieces` turns into strings).
     """
 
     def __init__(self, pos_name: PosName, path: Path | None = None,

@@ -2,7 +2,8 @@
 
 A token's features depend only on its surface and POS, so each (surface, pos) is turned into
 feature strings once per process; a sentence's feature rows are then list concatenations of the
-cached pieces of the token and its neighbours. That keeps per-token Python work tiny.
+cached pieces of the token and its neighbours. Training (and the crfsuite cross-checks in the
+tests) use these strings; extraction uses the same weights regrouped per type (decoder.py).
 """
 
 from __future__ import annotations
@@ -70,7 +71,12 @@ NEVER_IN_NAME = frozenset({"助詞", "助動詞", "動詞", "形容詞", "副詞
 
 
 def token_pieces(surface: str, pos: tuple[str, ...]) -> Pieces:
-    """Feature strings for one token type, for each position it can take relative to a token."""
+    """Feature strings for one token type, for each position it can take relative to a token.
+
+    Extraction does not build these strings: export.TEMPLATES, decoder.TypeTagger.new_type and
+    make_type in _viterbi.c mirror them as weight components. Change all four together
+    (tests/extract/test_decoder.py checks they agree, and the export refuses unknown templates).
+    """
     p = f"{pos[0]}|{pos[1]}|{pos[2]}"
     if pos[0] in NEVER_IN_NAME or pos[1] in NEVER_IN_NAME:
         return (["w=" + surface], ["-1w=" + surface, "-1p=" + p], ["+1w=" + surface, "+1p=" + p],
