@@ -143,6 +143,23 @@ def test_compiled_types_are_the_python_types() -> None:
     assert c.types == py.types  # same ids in the same order
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_type_cache_starts_over_past_its_bound(compiled: bool) -> None:
+    if compiled and compiled_decoder_class() is None:
+        pytest.skip("_viterbi not built")
+    tagger = TypeTagger(_tokenizer().pos_name, compiled=compiled)
+    text = SENTENCES[0]
+    want = _decoder_labels(tagger, text)
+    grown = tagger.decoder.n_types()
+    assert grown > 10
+    tagger.bound(max_types=grown)  # not past the bound: kept
+    assert tagger.decoder.n_types() == grown
+    tagger.bound(max_types=5)
+    assert tagger.decoder.n_types() == 1 and not tagger.types  # only the sentinel is left
+    assert _decoder_labels(tagger, text) == want
+    assert tagger.decoder.n_types() == grown
+
+
 def _surface_pos(tok: Tokenizer, text: str) -> tuple[list[str], list[int]]:
     tokens = tok(text)
     return [t.surface for t in tokens], [t.pos for t in tokens]

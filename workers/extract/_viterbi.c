@@ -724,6 +724,12 @@ static PyObject *Decoder_len(Decoder *self, PyObject *unused) {
     return PyLong_FromSsize_t(self->ntypes);
 }
 
+/* forget(): drop every type but the sentinel (the caller clears its type dict too). */
+static PyObject *Decoder_forget(Decoder *self, PyObject *unused) {
+    if (self->ntypes > 1) self->ntypes = 1;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Decoder_methods[] = {
     {"add_type", (PyCFunction)(void (*)(void))Decoder_add_type, METH_FASTCALL,
      "add_type(flags, components) -> new type id (sum of the components' weights)"},
@@ -734,6 +740,7 @@ static PyMethodDef Decoder_methods[] = {
     {"tag", (PyCFunction)Decoder_tag, METH_O,
      "tag(type_ids) -> bytes: label id per token, Viterbi per sentence"},
     {"n_types", (PyCFunction)Decoder_len, METH_NOARGS, "number of types registered"},
+    {"forget", (PyCFunction)Decoder_forget, METH_NOARGS, "forget(): drop all types but type 0"},
     {"block", (PyCFunction)Decoder_block, METH_O, "block(type id) -> its 5 * L scores"},
     {"configure", (PyCFunction)Decoder_configure, METH_VARARGS,
      "configure(types, pos_info, pos_cache, maps, lex): tables for type_id / typed"},

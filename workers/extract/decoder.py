@@ -29,12 +29,16 @@ TABLES_FILE = "ner.bin"
 FORMAT = 1
 NPOS = 5  # score blocks per type: own, as -1, +1, -2, +2 neighbour (export.TEMPLATES)
 F_NEVER, F_END_AFTER, F_BREAK = 1, 2, 4  # type flags, as in _viterbi.c
+# A long-running worker meets new types forever (numbers, names, URLs); each costs a 440-byte
+# block and a dict entry, so past this many the cache starts over (re-registering is ~1 us).
+MAX_TYPES = 100_000
 
 
 class Decoder(Protocol):
     def add_type(self, flags: int, components: Sequence[int], /) -> int: ...
     def tag(self, type_ids: Sequence[int], /) -> bytes: ...
     def n_types(self) -> int: ...
+    def forget(self) -> None: ...
     def block(self, type_id: int, /) -> list[float]: ...
     def set_bio(self, kinds: bytes, tags: tuple[str | None, ...], /) -> None: ...
     def tag_spans(self, type_ids: Sequence[int], /) -> list[tuple[int, int, str]]: ...
@@ -107,6 +111,12 @@ class TypeTagger:
                 LEX_CLASSES)
             self.type_id = self.decoder.type_id  # type: ignore[attr-defined]
             self.fill = self.decoder.typed  # type: ignore[attr-defined]
+
+    def bound(self, max_types: int = MAX_TYPES) -> None:
+        """Start the type cache over when it has grown past max_types (call between texts)."""
+        if self.decoder.n_types() > max_types:
+            self.types.clear()
+            self.decoder.forget()
 
     def _type_id(self, surface: str, pos_id: int) -> int:
         """The type id of (surface, POS id), registered on first sight (pure-Python path)."""

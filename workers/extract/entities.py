@@ -67,6 +67,7 @@ class EntityExtractor:
 
     def __call__(self, text: str) -> list[Entity]:
         tagger = self.tagger
+        tagger.bound()
         tokens = self.tokenize.typed(text, tagger.fill)
         spans: list[Span] = tagger.decoder.tag_spans(tokens.type_id)
         pos_name = self.tokenize.pos_name

@@ -42,6 +42,9 @@ class PyDecoder:
     def n_types(self) -> int:
         return len(self.flags)
 
+    def forget(self) -> None:
+        del self.blocks[1:], self.flags[1:]
+
     def block(self, type_id: int, /) -> list[float]:
         return [x for row in self.blocks[type_id] for x in row]
 
