@@ -54,7 +54,6 @@ def create_app(settings: Settings) -> faust.App:
         web_cors_options=None,
         producer_max_request_size=max(2 * settings.max_body_bytes, 1_048_576),
         consumer_max_fetch_size=max(2 * settings.max_body_bytes, 4_194_304),
-        stream_wait_empty=False,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         table_cleanup_interval=60.0,
