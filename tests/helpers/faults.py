@@ -115,13 +115,16 @@ async def _read_all(bootstrap: str, topic: str) -> list[Any]:
         await consumer.seek_to_beginning(*tps)
         out: list[Any] = []
         # Progress from the records themselves: position() may run ahead with prefetching.
+        # (and a partition whose last offsets hold no record must not hang the read: 10 s idle)
         done = {tp: 0 for tp in tps}
-        while any(done[tp] < ends[tp] for tp in tps):
+        idle_since = time.monotonic()
+        while any(done[tp] < ends[tp] for tp in tps) and time.monotonic() - idle_since < 10:
             batch = await consumer.getmany(timeout_ms=1000)
             for tp, records in batch.items():
                 out.extend(orjson.loads(r.value) for r in records if r.value is not None)
                 if records:
                     done[tp] = records[-1].offset + 1
+                    idle_since = time.monotonic()
         return out
     finally:
         await consumer.stop()
