@@ -98,15 +98,16 @@ def test_count_table_equals_the_mentions_in_the_record(seed_run) -> None:
     expected = Counter(f"{e['type']}:{e['normalized']}" for e in record["entities"])
     assert expected == Counter(record["mentions"])
 
+    by_type = Counter(e["type"] for e in record["entities"])
+
     def counted(body: dict) -> bool:
         """All of the record's keys counted (the count agent trails the enriched topic)."""
         counts = {row["key"]: row["count"] for row in body["entities"]}
-        return counts == dict(expected)
+        return counts == dict(expected) and body["by_type"] == dict(by_type)
 
     body = worker.wait_for("/api/entities/top?limit=1000", counted, timeout=60)
     counts = {row["key"]: row["count"] for row in body["entities"]}
     assert counts == dict(expected)
-    by_type = Counter(e["type"] for e in record["entities"])
     assert body["by_type"] == dict(by_type)
 
 
