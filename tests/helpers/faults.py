@@ -103,9 +103,17 @@ def topic_size(bootstrap: str, topic: str) -> int | None:
         return None
 
 
+READ_ALL_TIMEOUT_S = 180.0
+
+
 async def _read_all(bootstrap: str, topic: str) -> list[Any]:
+    # earliest: without it the assignment's "latest" reset can race seek_to_beginning and the
+    # read starts at the end (it then found nothing, which looked like lost records).
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=16 << 20
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=16 << 20,
     )
     await consumer.start()
     try:
@@ -114,17 +122,24 @@ async def _read_all(bootstrap: str, topic: str) -> list[Any]:
         ends = await consumer.end_offsets(tps)
         await consumer.seek_to_beginning(*tps)
         out: list[Any] = []
-        # Progress from the records themselves: position() may run ahead with prefetching.
-        # (and a partition whose last offsets hold no record must not hang the read: 10 s idle)
+        # Progress from the records themselves: position() may run ahead while records are
+        # prefetched. Only when a fetch returns nothing is position() exact, and then a
+        # partition whose last offsets hold no record (a gap) counts as read to its end.
+        # A read that cannot finish fails loudly: a silent partial read would look like loss.
         done = {tp: 0 for tp in tps}
-        idle_since = time.monotonic()
-        while any(done[tp] < ends[tp] for tp in tps) and time.monotonic() - idle_since < 10:
+        deadline = time.monotonic() + READ_ALL_TIMEOUT_S
+        while any(done[tp] < ends[tp] for tp in tps):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"could not read {topic} to its end: at {done}, end {ends}")
             batch = await consumer.getmany(timeout_ms=1000)
             for tp, records in batch.items():
                 out.extend(orjson.loads(r.value) for r in records if r.value is not None)
                 if records:
                     done[tp] = records[-1].offset + 1
-                    idle_since = time.monotonic()
+            if not batch:
+                for tp in tps:
+                    if done[tp] < ends[tp] and await consumer.position(tp) >= ends[tp]:
+                        done[tp] = ends[tp]
         return out
     finally:
         await consumer.stop()
