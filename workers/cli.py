@@ -68,13 +68,24 @@ def _cmd_produce(args: argparse.Namespace) -> int:
 
 
 def _cmd_tail(args: argparse.Namespace) -> int:
-    import asyncio
-
     from workers.run import bootstrap_of
-    from workers.tail import tail
 
     settings = _settings()
     bootstrap = args.bootstrap or bootstrap_of(settings.broker)
+    try:
+        _run_tail(args, settings, bootstrap)
+    except BrokenPipeError:  # `newsflow tail | head`: the reader left, which is fine
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _run_tail(args: argparse.Namespace, settings: Any, bootstrap: str) -> None:
+    import asyncio
+
+    from workers.tail import tail
+
     asyncio.run(
         tail(
             bootstrap,
@@ -85,7 +96,6 @@ def _cmd_tail(args: argparse.Namespace) -> int:
             idle_timeout_s=args.idle_timeout,
         )
     )
-    return 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
