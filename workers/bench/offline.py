@@ -39,7 +39,7 @@ def timed(name: str, pages: int, chars: int, run: Callable[[], Any]) -> Measure:
     return Measure(name, pages, chars, time.perf_counter() - w0, time.process_time() - c0)
 
 
-def best_of(measures: Sequence[Measure]) -> Measure:
+def median_run(measures: Sequence[Measure]) -> Measure:
     """The median run by wall time: the machine is shared, single runs wobble."""
     return sorted(measures, key=lambda m: m.wall_s)[len(measures) // 2]
 
@@ -61,7 +61,7 @@ def sudachi_limit(texts: Sequence[str], repeats: int = 3) -> Measure:
 
     run()  # warm the dictionary pages and caches
     runs = [timed("sudachi", len(texts), chars, run) for _ in range(repeats)]
-    return best_of(runs)
+    return median_run(runs)
 
 
 def stage_measures(pages: Sequence[dict[str, Any]], repeats: int = 1) -> dict[str, Measure]:
@@ -89,7 +89,7 @@ def stage_measures(pages: Sequence[dict[str, Any]], repeats: int = 1) -> dict[st
 
     out = {"sudachi": sudachi_limit(texts, repeats=max(3, repeats))}
     for name, fn in (("clean", clean_all), ("extract", extract_all), ("clean+extract", both)):
-        out[name] = best_of([timed(name, n, chars, fn) for _ in range(repeats)])
+        out[name] = median_run([timed(name, n, chars, fn) for _ in range(repeats)])
     return out
 
 

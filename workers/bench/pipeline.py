@@ -194,14 +194,6 @@ class Worker:
         except (OSError, KeyError, ValueError):
             return 0
 
-    def proc_status(self, field_name: str) -> int:
-        """A kB field of /proc/PID/status (VmRSS, VmHWM)."""
-        assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-        return 0
-
     def pids(self) -> list[int]:
         """The worker and its live descendants (the guarded stage processes do the clean and
         extract work, so the worker process alone leaves most of the CPU and memory out)."""

@@ -29,9 +29,6 @@ _DATE_METAS = (
 )  # fmt: skip
 _LD_DATE = re.compile(rb'"datePublished"\s*:\s*"([^"]{8,40})"')
 _JA_LANG = re.compile(r"^ja\b", re.I)
-_HEAD_END = re.compile(r"</head\s*>", re.I)
-#: How far into a page the end of <head> is looked for.
-HEAD_SCAN_CHARS = 300_000
 
 
 #: An <h1> longer than this (word units) is not taken for the title.
@@ -125,17 +122,6 @@ def html_meta(tree: LexborHTMLParser) -> PageMeta:
 def parse(html: str) -> LexborHTMLParser:
     """Parse with lexbor (tolerant of any malformed markup)."""
     return LexborHTMLParser(html)
-
-
-def page_meta(html: str) -> PageMeta:
-    """Metadata from the <head> alone when it has a title (most pages: a fraction of the parse
-    time), else from the whole page (for <h1>, <time> and JSON-LD in the body)."""
-    head_end = _HEAD_END.search(html, 0, HEAD_SCAN_CHARS)
-    if head_end:
-        meta = html_meta(parse(html[: head_end.end()]))
-        if meta.title and meta.published_at:
-            return meta
-    return html_meta(parse(html))
 
 
 def extract_page(html: str) -> tuple[PageMeta, list[str]]:
