@@ -38,11 +38,15 @@ def _local_only(request: Request) -> bool:
 
 
 def register(app: faust.App, tables: Tables, stats: PipelineStats) -> None:
-    entities = live.TableSnapshot(tables.entity_mentions)
-    types = live.TableSnapshot(tables.type_mentions)
+    partitions = tables.entity_mentions.partitions or app.conf.topic_partitions
+
+    def local_partitions() -> list[int]:
+        return live.active_partitions(app, tables.entity_mentions)
+
+    entities = live.TableSnapshot(tables.entity_mentions, local_partitions, partitions)
+    types = live.TableSnapshot(tables.type_mentions, local_partitions, partitions)
     articles = live.TableSize(tables.articles, ttl=5.0)
     page = dashboard.load()
-    partitions = tables.entity_mentions.partitions or app.conf.topic_partitions
 
     @app.timer(1.0, name="newsflow.web.sample")
     async def sample_counters() -> None:
@@ -51,9 +55,6 @@ def register(app: faust.App, tables: Tables, stats: PipelineStats) -> None:
 
     def me() -> str:
         return str(app.conf.canonical_url).rstrip("/")
-
-    def local_partitions() -> list[int]:
-        return live.active_partitions(app, tables.entity_mentions)
 
     def table_sizes() -> dict[str, int]:
         return {

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
 from faust.types import TableT
 from yarl import URL
+
+from workers.count import partition_for
 
 log = logging.getLogger("newsflow.web")
 
@@ -69,22 +72,40 @@ def active_partitions(app: faust.App, table: TableT) -> list[int]:
 
 
 class TableSnapshot:
-    """``list(table.items())`` refreshed at most every ``ttl`` seconds.
+    """The items of the partitions this worker owns now, refreshed at most every ``ttl`` s.
 
     Every dashboard poll reads the entity table several times (top, per type, trending); one
-    scan per second bounds that cost however many browsers are open.
+    scan per second bounds that cost however many browsers are open. The local store can also
+    hold keys of partitions this worker no longer owns (counted before a rebalance, or standby
+    copies): answering with those would report stale counts and count them twice across
+    workers, so each key is kept only when its partition (the one the count stage routed it
+    to) is owned.
     """
 
-    def __init__(self, table: TableT, ttl: float = 1.0) -> None:
+    def __init__(
+        self, table: TableT, owned: Callable[[], list[int]], partitions: int, ttl: float = 1.0
+    ) -> None:
         self.table = table
+        self.owned = owned
+        self.partitions = partitions
         self.ttl = ttl
         self._items: list[tuple[str, Any]] = []
         self._at = -1e18
+        self._partition_of: dict[str, int] = {}  # murmur2 in Python: once per key
+
+    def _partition(self, key: str) -> int:
+        part = self._partition_of.get(key)
+        if part is None:
+            part = self._partition_of[key] = partition_for(key, self.partitions)
+        return part
 
     def items(self) -> list[tuple[str, Any]]:
         now = time.monotonic()
         if now - self._at >= self.ttl:
-            self._items = [(k, v) for k, v in self.table.items() if v]
+            owned = set(self.owned())
+            self._items = [
+                (k, v) for k, v in self.table.items() if v and self._partition(k) in owned
+            ]
             self._at = now
         return self._items
 
