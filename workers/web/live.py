@@ -91,6 +91,7 @@ class TableSnapshot:
         self.ttl = ttl
         self._items: list[tuple[str, Any]] = []
         self._at = -1e18
+        self._owned: set[int] = set()
         self._partition_of: dict[str, int] = {}  # murmur2 in Python: once per key
 
     def _partition(self, key: str) -> int:
@@ -101,8 +102,9 @@ class TableSnapshot:
 
     def items(self) -> list[tuple[str, Any]]:
         now = time.monotonic()
-        if now - self._at >= self.ttl:
-            owned = set(self.owned())
+        owned = set(self.owned())
+        if now - self._at >= self.ttl or owned != self._owned:  # a rebalance: scan again
+            self._owned = owned
             self._items = [
                 (k, v) for k, v in self.table.items() if v and self._partition(k) in owned
             ]
