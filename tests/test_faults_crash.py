@@ -16,11 +16,6 @@ from workers.brokers.kafka import KafkaBroker
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    strict=False,
-    reason="open (docs/fault-tolerance.md): at full size a SIGKILL can make the extract stage's "
-    "committed offset skip a run of unprocessed cleaned records (71 of 24,000 in one run)",
-)
 def test_kill9_twice_loses_nothing_and_counts_stay_exact(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:

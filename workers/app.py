@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from faust.types.transports import TransportT
 
 from workers import codec
+from workers.consumer import NewsflowTransport
 from workers.settings import Settings
 
 
@@ -32,11 +34,21 @@ def broker_credentials(settings: Settings) -> Any:
     return None
 
 
+class NewsflowApp(faust.App):
+    """faust.App whose Kafka consumer re-reads offset jumps (``workers.consumer``)."""
+
+    def _new_transport(self) -> TransportT:
+        url = self.conf.broker_consumer[0]
+        if url.scheme in ("kafka", "aiokafka"):
+            return NewsflowTransport(self.conf.broker_consumer, self)
+        return super()._new_transport()
+
+
 def create_app(settings: Settings) -> faust.App:
     """A Faust app with no agents yet; ``workers.pipeline`` adds the stages."""
     codec.register()
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    return NewsflowApp(
         settings.app_id,
         broker=settings.broker,
         broker_credentials=broker_credentials(settings),
