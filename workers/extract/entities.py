@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from workers.extract.canonical import Mention, own_form, resolve_aliases
 from workers.extract.decoder import TypeTagger
-from workers.extract.model import OUTPUT_TYPE, Span
+from workers.extract.model import OUTPUT_TYPE
 from workers.extract.rules import SPAN_RULES
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, split_for_sudachi
 
@@ -68,8 +68,7 @@ class EntityExtractor:
     def __call__(self, text: str) -> list[Entity]:
         tagger = self.tagger
         tagger.bound()
-        tokens = self.tokenize.typed(text, tagger.fill)
-        spans: list[Span] = tagger.decoder.tag_spans(tokens.type_id)
+        tokens, spans = self.tokenize.scanned(text, tagger.scan)
         pos_name = self.tokenize.pos_name
         for rule in self.span_rules:
             spans = rule(tokens, spans, pos_name)
