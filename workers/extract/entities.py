@@ -66,6 +66,11 @@ class EntityExtractor:
         self.span_rules = SPAN_RULES
 
     def __call__(self, text: str) -> list[Entity]:
+        return [Entity(m.text, m.type, m.start, m.end, m.normalized) for m in self.mentions(text)]
+
+    def mentions(self, text: str) -> list[Mention]:
+        """The entities of a text as canonical.Mention records (what __call__ wraps as Entity;
+        the offline stage writes them out directly)."""
         tagger = self.tagger
         tagger.bound()
         tokens, spans = self.tokenize.scanned(text, tagger.scan)
@@ -74,15 +79,15 @@ class EntityExtractor:
             spans = rule(tokens, spans, pos_name)
         if not spans:
             return []
-        surface, norm = tokens.surface, tokens.norm
+        surface, starts, norms = tokens.surface, tokens.starts(), tokens.norms
         mentions = []
         for a, b, tag in sorted(spans):
-            if tag in OUTPUT_TYPE:
-                start, end = tokens.span(a, b)
-                mentions.append(Mention(start, end, OUTPUT_TYPE[tag], text[start:end],
-                                        own_form(surface[a:b], [norm(i) for i in range(a, b)])))
-        return [Entity(m.text, m.type, m.start, m.end, m.normalized)
-                for m in resolve_aliases(mentions)]
+            kind = OUTPUT_TYPE.get(tag)
+            if kind is not None:
+                start, end = starts[a], starts[b - 1] + len(surface[b - 1])
+                mentions.append(Mention(start, end, kind, text[start:end],
+                                        own_form(surface[a:b], norms(a, b))))
+        return resolve_aliases(mentions) if len(mentions) > 1 else mentions
 
 
 @functools.cache

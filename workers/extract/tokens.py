@@ -109,6 +109,13 @@ class Tokens:
         starts = self.starts()
         return starts[a], starts[b - 1] + len(self.surface[b - 1])
 
+    def norms(self, a: int, b: int) -> list[str]:
+        """Sudachi's normalized forms of tokens a .. b-1."""
+        first, _, morphemes = self._chunks[0]
+        if len(self._chunks) > 1 or morphemes is None:
+            return [self.norm(i) for i in range(a, b)]
+        return [morphemes[i].normalized_form() for i in range(a - first, b - first)]
+
     def norm(self, i: int) -> str:
         """Sudachi's normalized form of token i (its surface for hand-made Tokens)."""
         k = 0 if len(self._chunks) == 1 else bisect_right(self._chunks, i, key=lambda c: c[0]) - 1
@@ -119,20 +126,29 @@ class Tokens:
         return form
 
 
+class _PosNames(dict[int, tuple[str, ...]]):
+    """POS id -> six-field POS, filled from the dictionary on first use."""
+
+    def __init__(self, dictionary: Any) -> None:
+        super().__init__()
+        self._dict = dictionary
+
+    def __missing__(self, pos_id: int) -> tuple[str, ...]:
+        name: tuple[str, ...] = tuple(self._dict.pos_of(pos_id) or ("*",) * 6)
+        self[pos_id] = name
+        return name
+
+
 class Tokenizer:
     """Sudachi, split mode C, loading only the dictionary fields we read (faster calls)."""
 
     def __init__(self) -> None:
         self._dict = Dictionary()
         self._tok = self._dict.tokenizer(SplitMode.C, fields={"pos", "normalized_form"})
-        self._pos_names: dict[int, tuple[str, ...]] = {}
-
-    def pos_name(self, pos_id: int) -> tuple[str, ...]:
-        """The six-field Sudachi POS of an id (ids differ between dictionary builds)."""
-        name = self._pos_names.get(pos_id)
-        if name is None:
-            name = self._pos_names[pos_id] = tuple(self._dict.pos_of(pos_id) or ("*",) * 6)
-        return name
+        self._pos_names = _PosNames(self._dict)
+        # The six-field Sudachi POS of an id (ids differ between dictionary builds). A dict's
+        # own lookup: the rules call it often, and a hit runs no Python code.
+        self.pos_name: Callable[[int], tuple[str, ...]] = self._pos_names.__getitem__
 
     def typed(self, text: str, fill: Fill) -> Tokens:
         """Tokens of a text with a type id each; `fill` appends each morpheme's surface, POS id
