@@ -580,20 +580,22 @@ viterbi_impl(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out, const in
     int *back = self->back;
     double st[256];
     state_of(self, ids, n, 0, score, L);
-    const double *trans = self->trans;  /* trans[i * L + j]: from i to j */
+    const double *trans_to = self->trans_to;  /* trans_to[j * L + i]: from i to j, contiguous */
     for (Py_ssize_t t = 1; t < n; t++) {
         const double *restrict prev = score + (t - 1) * L;
         double *restrict cur = score + t * L;
         int *restrict bk = back + t * L;
         state_of(self, ids, n, t, st, L);
-        for (int j = 0; j < L; j++) { cur[j] = prev[0] + trans[j]; bk[j] = 0; }
-        for (int i = 1; i < L; i++) {
-            const double p = prev[i];
-            const double *restrict tr = trans + i * L;
-            for (int j = 0; j < L; j++) {
-                double s = p + tr[j];
-                if (cur[j] < s) { cur[j] = s; bk[j] = i; }
+        for (int j = 0; j < L; j++) {
+            const double *restrict tr = trans_to + j * L;
+            double best = prev[0] + tr[0];  /* crfsuite: first maximum wins */
+            int arg = 0;
+            for (int i = 1; i < L; i++) {
+                double s = prev[i] + tr[i];
+                if (best < s) { best = s; arg = i; }
             }
+            bk[j] = arg;
+            cur[j] = best;
         }
         for (int j = 0; j < L; j++) cur[j] += st[j];
     }
