@@ -87,7 +87,7 @@ def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None)
     """JSONL ``{"id", "text"}`` in -> JSONL ``{"id", "entities": [...]}`` out."""
     from workers.extract import get_extractor
 
-    extract = get_extractor()
+    mentions = get_extractor().mentions
     src, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     for batch in _line_batches(src):
@@ -96,8 +96,10 @@ def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None)
             result: dict[str, Any] = {"id": rid, "entities": []}
             if obj is not None:
                 text = obj.get("text")
-                if isinstance(text, str):
-                    result["entities"] = extract(text)  # dataclasses: orjson writes their fields
+                if isinstance(text, str):  # the fields of extract.Entity, in its order
+                    result["entities"] = [
+                        {"text": m.text, "type": m.type, "start": m.start, "end": m.end,
+                         "normalized": m.normalized} for m in mentions(text)]
                 else:
                     error = "needs a string 'text' field"
             if error:

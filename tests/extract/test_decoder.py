@@ -182,3 +182,66 @@ def test_export_refuses_unknown_templates(tmp_path: Path) -> None:
     trainer.train(str(crf))
     with pytest.raises(ValueError, match="zz"):
         export_tables(crf, tmp_path / "m.bin")
+
+
+def _scan_inputs(text: str) -> list[tuple[int, str, object]]:
+    from workers.extract.tokens import split_for_sudachi
+
+    tokenize = _tokenizer()._tok.tokenize
+    return [(offset, chunk, tokenize(chunk)) for offset, chunk in split_for_sudachi(text)]
+
+
+def test_compiled_scan_is_the_python_scan() -> None:
+    """_viterbi's scan (surfaces from end offsets, C) gives what fill + tag_spans give."""
+    if compiled_decoder_class() is None:
+        pytest.skip("_viterbi not built")
+    c = TypeTagger(_tokenizer().pos_name, compiled=True)
+    py = TypeTagger(_tokenizer().pos_name, compiled=False)
+    texts = [*_texts(), "", "東京。大阪\n\n名古屋と京都。", "東京(とうきょう)に行く",
+             "ｶﾞｷﾞ\u3099ka\u0301", "  \n\t東京\r\n\r\n大阪  "]
+    for text in texts:
+        chunks = _scan_inputs(text)
+        got, want = c.scan(chunks), py.scan(chunks)
+        assert got == want, text[:40]
+        surface, _, starts, _ = got
+        assert all(text[s:s + len(w)] == w for s, w in zip(starts, surface, strict=True))
+    assert c.types == py.types
+
+
+class _Morpheme:
+    """A hand-made morpheme: what scan reads of Sudachi's."""
+
+    def __init__(self, text: str, begin: int, end: int, pos: int) -> None:
+        self._text, self._b, self._e, self._p = text, begin, end, pos
+
+    def surface(self) -> str:
+        return self._text[self._b:self._e]
+
+    def begin(self) -> int:
+        return self._b
+
+    def end(self) -> int:
+        return self._e
+
+    def part_of_speech_id(self) -> int:
+        return self._p
+
+
+@pytest.mark.parametrize("bounds", [[(0, 2), (2, 4)], [(1, 2), (2, 4)], [(0, 2), (2, 3)],
+                                    [(0, 2), (2, 2), (2, 4)], [(0, 3), (3, 5)]])
+def test_scan_takes_each_surface_when_morphemes_do_not_tile(bounds: list[tuple[int, int]]) -> None:
+    """Surfaces come from end offsets only while the morphemes tile the chunk; else from
+    surface() and begin(), as before. Sudachi always tiles (offsets were always summed from
+    surface lengths); this pins the fallback for what scan can see: a first morpheme that does
+    not start the chunk, an end that does not move on or is past the chunk, a last one that
+    ends early."""
+    if compiled_decoder_class() is None:
+        pytest.skip("_viterbi not built")
+    pos = _tokenizer()._tok.tokenize("東京")[0].part_of_speech_id()
+    text = "東京大阪"
+    ms = [_Morpheme(text, b, e, pos) for b, e in bounds]
+    c = TypeTagger(_tokenizer().pos_name, compiled=True)
+    surface, pos_ids, starts, _ = c.scan([(5, text, ms), (20, text, ms)])
+    assert surface == [text[b:e] for b, e in bounds] * 2
+    assert starts == [5 + b for b, _ in bounds] + [20 + b for b, _ in bounds]
+    assert pos_ids == [pos] * 2 * len(bounds)

@@ -53,7 +53,11 @@ typedef struct {
     PyObject *lex;        /* tuple of (class name, frozenset of words) */
     PyObject *lex_tags[3][2]; /* per lexicon class: tag str for whole word, for suffix */
     PyObject *len_keys[7];    /* "0" .. "6" */
-    PyObject *s_surface, *s_pos;  /* method names */
+    PyObject *s_surface, *s_pos, *s_begin, *s_end;  /* method names */
+    /* scan(): the morpheme type's begin/end/part_of_speech_id as C functions (METH_NOARGS),
+     * looked up once per type; NULL when they are not plain C methods (then: call by name) */
+    PyTypeObject *m_type;
+    PyCFunction m_begin, m_end, m_pos;
     uint8_t bio_kind[256];    /* label -> 0 O, 1 B, 2 I */
     int bio_tag[256];         /* label -> id of its tag (same for B-X and I-X) */
     PyObject *bio_names;      /* tuple: label -> tag str (None for O) */
@@ -62,6 +66,7 @@ typedef struct {
     double *state, *score;
     int *back;
     int *ids;
+    uint8_t *labels;
 } Decoder;
 
 static void Decoder_dealloc(Decoder *self) {
@@ -74,6 +79,9 @@ static void Decoder_dealloc(Decoder *self) {
     for (int k = 0; k < 7; k++) Py_XDECREF(self->len_keys[k]);
     Py_XDECREF(self->s_surface);
     Py_XDECREF(self->s_pos);
+    Py_XDECREF(self->s_begin);
+    Py_XDECREF(self->s_end);
+    Py_XDECREF(self->m_type);
     Py_XDECREF(self->bio_names);
     PyMem_Free(self->trans);
     PyMem_Free(self->trans_to);
@@ -86,6 +94,7 @@ static void Decoder_dealloc(Decoder *self) {
     PyMem_Free(self->score);
     PyMem_Free(self->back);
     PyMem_Free(self->ids);
+    PyMem_Free(self->labels);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -140,6 +149,9 @@ static int grow_scratch(Decoder *self, Py_ssize_t n) {
     int *id = PyMem_Realloc(self->ids, (size_t)cap * sizeof(int));
     if (!id) { PyErr_NoMemory(); return -1; }
     self->ids = id;
+    uint8_t *lb = PyMem_Realloc(self->labels, (size_t)cap);
+    if (!lb) { PyErr_NoMemory(); return -1; }
+    self->labels = lb;
     self->scap = cap;
     return 0;
 }
@@ -319,7 +331,9 @@ static PyObject *Decoder_configure(Decoder *self, PyObject *args) {
     }
     if (!self->s_surface) self->s_surface = PyUnicode_InternFromString("surface");
     if (!self->s_pos) self->s_pos = PyUnicode_InternFromString("part_of_speech_id");
-    if (!self->s_surface || !self->s_pos) return NULL;
+    if (!self->s_begin) self->s_begin = PyUnicode_InternFromString("begin");
+    if (!self->s_end) self->s_end = PyUnicode_InternFromString("end");
+    if (!self->s_surface || !self->s_pos || !self->s_begin || !self->s_end) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -533,35 +547,45 @@ static PyObject *Decoder_typed(Decoder *self, PyObject *const *args, Py_ssize_t 
     Py_RETURN_NONE;
 }
 
-/* Viterbi over ids[0..n) (all real tokens of one sentence); writes labels into out. */
-static void viterbi(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
-    if (n <= 0) return;
-    const int L = self->L, W = NPOS * L;
-    const double *blocks = self->blocks;
-    const double *sent = blocks; /* type 0 */
-    double *state = self->state, *score = self->score;
-    int *back = self->back;
-    for (Py_ssize_t t = 0; t < n; t++) {
-        const int id = ids[t];
-        const double *own = blocks + (size_t)id * W;
-        double *st = state + t * L;
-        if (self->flags[id] & F_NEVER) {
-            for (int y = 0; y < L; y++) st[y] = own[y];
-            continue;
-        }
-        const double *p1 = (t >= 1 ? blocks + (size_t)ids[t - 1] * W : sent) + 1 * L;
-        const double *n1 = (t + 1 < n ? blocks + (size_t)ids[t + 1] * W : sent) + 2 * L;
-        const double *p2 = (t >= 2 ? blocks + (size_t)ids[t - 2] * W : sent) + 3 * L;
-        const double *n2 = (t + 2 < n ? blocks + (size_t)ids[t + 2] * W : sent) + 4 * L;
-        for (int y = 0; y < L; y++) st[y] = own[y] + p1[y] + n1[y] + p2[y] + n2[y];
+/* The state scores of token t of a sentence ids[0..n) into st[0..L): its own block, plus what
+ * its neighbours add as -1, +1, -2, +2 (the sentinel beyond the ends); a NEVER token has only
+ * its own. */
+static inline __attribute__((always_inline)) void
+state_of(const Decoder *self, const int *ids, Py_ssize_t n, Py_ssize_t t, double *st,
+         const int L) {
+    const int W = NPOS * L;
+    const double *blocks = self->blocks, *sent = blocks; /* type 0 */
+    const int id = ids[t];
+    const double *own = blocks + (size_t)id * W;
+    if (self->flags[id] & F_NEVER) {
+        for (int y = 0; y < L; y++) st[y] = own[y];
+        return;
     }
-    for (int y = 0; y < L; y++) score[y] = state[y];
+    const double *p1 = (t >= 1 ? blocks + (size_t)ids[t - 1] * W : sent) + 1 * L;
+    const double *n1 = (t + 1 < n ? blocks + (size_t)ids[t + 1] * W : sent) + 2 * L;
+    const double *p2 = (t >= 2 ? blocks + (size_t)ids[t - 2] * W : sent) + 3 * L;
+    const double *n2 = (t + 2 < n ? blocks + (size_t)ids[t + 2] * W : sent) + 4 * L;
+    for (int y = 0; y < L; y++) st[y] = own[y] + p1[y] + n1[y] + p2[y] + n2[y];
+}
+
+/* Viterbi over ids[0..n) (all real tokens of one sentence); writes labels into out.
+ * L is a parameter so that the common label count gets its own fully unrolled copy. The
+ * max over previous labels i runs outermost so each step is the same operation over all
+ * labels j (vectorizable); updating only on a strictly greater score keeps crfsuite's tie
+ * rule (the first maximum, in order of i, wins). */
+static inline __attribute__((always_inline)) void
+viterbi_impl(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out, const int L) {
+    if (n <= 0) return;
+    double *score = self->score;
+    int *back = self->back;
+    double st[256];
+    state_of(self, ids, n, 0, score, L);
     const double *trans_to = self->trans_to;  /* trans_to[j * L + i]: from i to j, contiguous */
     for (Py_ssize_t t = 1; t < n; t++) {
         const double *restrict prev = score + (t - 1) * L;
         double *restrict cur = score + t * L;
         int *restrict bk = back + t * L;
-        const double *restrict st = state + t * L;
+        state_of(self, ids, n, t, st, L);
         for (int j = 0; j < L; j++) {
             const double *restrict tr = trans_to + j * L;
             double best = prev[0] + tr[0];  /* crfsuite: first maximum wins */
@@ -571,8 +595,9 @@ static void viterbi(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
                 if (best < s) { best = s; arg = i; }
             }
             bk[j] = arg;
-            cur[j] = best + st[j];
+            cur[j] = best;
         }
+        for (int j = 0; j < L; j++) cur[j] += st[j];
     }
     double best = -DBL_MAX;
     int y = 0;
@@ -585,33 +610,24 @@ static void viterbi(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
     }
 }
 
-/* tag(type_ids: list[int]) -> bytes of label ids, one per token.
- * Sentences are cut after a type flagged END_AFTER and around a BREAK type (labelled O). */
-static PyObject *Decoder_tag(Decoder *self, PyObject *arg) {
-    if (!self->trans) {
-        PyErr_SetString(PyExc_RuntimeError, "Decoder is not initialised");
-        return NULL;
-    }
-    PyObject *seq = PySequence_Fast(arg, "type ids must be a sequence");
-    if (!seq) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    if (grow_scratch(self, n + 1) < 0) { Py_DECREF(seq); return NULL; }
-    int *ids = self->ids;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t v = PyLong_AsSsize_t(items[i]);
-        if (v == -1 && PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
-        if (v < 0 || v >= self->ntypes) {
-            Py_DECREF(seq);
-            PyErr_SetString(PyExc_IndexError, "type id out of range");
-            return NULL;
-        }
-        ids[i] = (int)v;
-    }
-    Py_DECREF(seq);
-    PyObject *res = PyBytes_FromStringAndSize(NULL, n);
-    if (!res) return NULL;
-    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
+#define COMMON_L 11  /* B/I of PER ORG LOC FAC MISC, and O */
+
+static void viterbi_common(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
+    viterbi_impl(self, ids, n, out, COMMON_L);
+}
+
+static void viterbi_any(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
+    viterbi_impl(self, ids, n, out, self->L);
+}
+
+static void viterbi(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
+    if (self->L == COMMON_L) viterbi_common(self, ids, n, out);
+    else viterbi_any(self, ids, n, out);
+}
+
+/* Labels of ids[0..n) into out[0..n): Viterbi per sentence. Sentences are cut after a type
+ * flagged END_AFTER and around a BREAK type (labelled O). */
+static void label_ids(Decoder *self, const int *ids, Py_ssize_t n, uint8_t *out) {
     Py_ssize_t start = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         uint8_t f = self->flags[ids[i]];
@@ -625,6 +641,41 @@ static PyObject *Decoder_tag(Decoder *self, PyObject *arg) {
         }
     }
     if (n > start) viterbi(self, ids + start, n - start, out + start);
+}
+
+/* Copy a sequence of type ids into self->ids; returns its length or -1. */
+static Py_ssize_t load_ids(Decoder *self, PyObject *arg) {
+    if (!self->trans) {
+        PyErr_SetString(PyExc_RuntimeError, "Decoder is not initialised");
+        return -1;
+    }
+    PyObject *seq = PySequence_Fast(arg, "type ids must be a sequence");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    if (grow_scratch(self, n + 1) < 0) { Py_DECREF(seq); return -1; }
+    int *ids = self->ids;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t v = PyLong_AsSsize_t(items[i]);
+        if (v == -1 && PyErr_Occurred()) { Py_DECREF(seq); return -1; }
+        if (v < 0 || v >= self->ntypes) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_IndexError, "type id out of range");
+            return -1;
+        }
+        ids[i] = (int)v;
+    }
+    Py_DECREF(seq);
+    return n;
+}
+
+/* tag(type_ids: list[int]) -> bytes of label ids, one per token (see label_ids). */
+static PyObject *Decoder_tag(Decoder *self, PyObject *arg) {
+    Py_ssize_t n = load_ids(self, arg);
+    if (n < 0) return NULL;
+    PyObject *res = PyBytes_FromStringAndSize(NULL, n);
+    if (!res) return NULL;
+    label_ids(self, self->ids, n, (uint8_t *)PyBytes_AS_STRING(res));
     return res;
 }
 
@@ -680,21 +731,11 @@ static int bio(Decoder *self, const uint8_t *out, Py_ssize_t n, Py_ssize_t base,
     return 0;
 }
 
-/* tag_spans(type_ids) -> [(start, end, tag)]: token spans of names, as model.bio_spans would
- * give per sentence (a stray I- starts a span). */
-static PyObject *Decoder_tag_spans(Decoder *self, PyObject *arg) {
-    if (!self->bio_names) {
-        PyErr_SetString(PyExc_RuntimeError, "set_bio() first");
-        return NULL;
-    }
-    PyObject *labels = Decoder_tag(self, arg);
-    if (!labels) return NULL;
-    const uint8_t *out = (const uint8_t *)PyBytes_AS_STRING(labels);
-    Py_ssize_t n = PyBytes_GET_SIZE(labels);
+/* The name spans of labels out[0..n) of tokens ids[0..n), per sentence. */
+static PyObject *spans_of(Decoder *self, const int *ids, const uint8_t *out, Py_ssize_t n) {
     PyObject *list = PyList_New(0);
-    if (!list) { Py_DECREF(labels); return NULL; }
+    if (!list) return NULL;
     Py_ssize_t start = 0;
-    const int *ids = self->ids;  /* filled by Decoder_tag */
     for (Py_ssize_t i = 0; i <= n; i++) {
         int cut = i == n;
         Py_ssize_t end = i;
@@ -708,7 +749,7 @@ static PyObject *Decoder_tag_spans(Decoder *self, PyObject *arg) {
         for (Py_ssize_t k = start; k < end; k++) {
             if (out[k] != self->o_label) {
                 if (bio(self, out + start, end - start, start, list) < 0) {
-                    Py_DECREF(labels); Py_DECREF(list);
+                    Py_DECREF(list);
                     return NULL;
                 }
                 break;
@@ -716,8 +757,183 @@ static PyObject *Decoder_tag_spans(Decoder *self, PyObject *arg) {
         }
         start = i + 1;
     }
-    Py_DECREF(labels);
     return list;
+}
+
+/* tag_spans(type_ids) -> [(start, end, tag)]: token spans of names, as model.bio_spans would
+ * give per sentence (a stray I- starts a span). */
+static PyObject *Decoder_tag_spans(Decoder *self, PyObject *arg) {
+    if (!self->bio_names) {
+        PyErr_SetString(PyExc_RuntimeError, "set_bio() first");
+        return NULL;
+    }
+    Py_ssize_t n = load_ids(self, arg);
+    if (n < 0) return NULL;
+    label_ids(self, self->ids, n, self->labels);
+    return spans_of(self, self->ids, self->labels, n);
+}
+
+/* --- scan: Sudachi morphemes -> surfaces, POS ids, offsets, type ids, name spans ---------- */
+
+static PyCFunction noargs_cfunction(PyTypeObject *tp, PyObject *name) {
+    PyObject *d = _PyType_Lookup(tp, name);  /* borrowed */
+    if (!d || !Py_IS_TYPE(d, &PyMethodDescr_Type)) return NULL;
+    PyMethodDef *def = ((PyMethodDescrObject *)d)->d_method;
+    if ((def->ml_flags & ~METH_COEXIST) != METH_NOARGS) return NULL;
+    return def->ml_meth;
+}
+
+/* m.name() for a morpheme: through its C function when it has one (no lookup, no frame). */
+static inline PyObject *call0(PyObject *m, PyCFunction fn, PyObject *name) {
+    return fn ? fn(m, NULL) : PyObject_CallMethodNoArgs(m, name);
+}
+
+static void resolve_morpheme_type(Decoder *self, PyObject *m) {
+    PyTypeObject *tp = Py_TYPE(m);
+    if (tp == self->m_type) return;
+    Py_INCREF(tp);
+    Py_XSETREF(self->m_type, tp);
+    self->m_begin = noargs_cfunction(tp, self->s_begin);
+    self->m_end = noargs_cfunction(tp, self->s_end);
+    self->m_pos = noargs_cfunction(tp, self->s_pos);
+}
+
+/* Append token k of the scan (surface s, POS id p, start offset st) to the lists, its type id
+ * to self->ids. Steals s and st; borrows p. */
+static int scan_token(Decoder *self, Py_ssize_t k, PyObject *s, PyObject *p, PyObject *st,
+                      PyObject *surface, PyObject *pos, PyObject *starts) {
+    if (!s || !st) { Py_XDECREF(s); Py_XDECREF(st); return -1; }
+    int r = PyList_Append(surface, s);
+    if (r == 0) r = PyList_Append(pos, p);
+    if (r == 0) r = PyList_Append(starts, st);
+    Py_DECREF(st);
+    if (r < 0 || grow_scratch(self, k + 2) < 0) { Py_DECREF(s); return -1; }
+    Py_ssize_t id = -1;
+    PyObject *by_surface = PyDict_GetItemWithError(self->types, p);
+    PyObject *t = by_surface ? PyDict_GetItemWithError(by_surface, s) : NULL;
+    if (t) id = PyLong_AsSsize_t(t);
+    else if (!PyErr_Occurred()) id = make_type(self, s, p);
+    Py_DECREF(s);
+    if (id < 0 || id >= self->ntypes) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "type id out of range");
+        return -1;
+    }
+    self->ids[k] = (int)id;
+    return 0;
+}
+
+/* One chunk, the exact way: each morpheme's surface() and begin(). For morpheme lists whose
+ * surfaces do not tile the chunk (never seen from Sudachi; see scan_chunk). */
+static Py_ssize_t scan_chunk_exact(Decoder *self, Py_ssize_t k, PyObject *morphemes,
+                                   Py_ssize_t offset, PyObject *surface, PyObject *pos,
+                                   PyObject *starts) {
+    PyObject *it = PyObject_GetIter(morphemes);
+    if (!it) return -1;
+    PyObject *m;
+    while ((m = PyIter_Next(it))) {
+        PyObject *s = PyObject_CallMethodNoArgs(m, self->s_surface);
+        PyObject *b = s ? PyObject_CallMethodNoArgs(m, self->s_begin) : NULL;
+        PyObject *p = b ? PyObject_CallMethodNoArgs(m, self->s_pos) : NULL;
+        Py_DECREF(m);
+        Py_ssize_t bv = p ? PyLong_AsSsize_t(b) : -1;
+        Py_XDECREF(b);
+        if (!p || (bv == -1 && PyErr_Occurred()) || !PyUnicode_Check(s)) {
+            if (p && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "surface is not str");
+            Py_XDECREF(s); Py_XDECREF(p); Py_DECREF(it);
+            return -1;
+        }
+        int r = scan_token(self, k++, s, p, PyLong_FromSsize_t(bv + offset), surface, pos, starts);
+        Py_DECREF(p);
+        if (r < 0) { Py_DECREF(it); return -1; }
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : k;
+}
+
+/* One chunk of text (at offset in the whole text) and its morphemes, from token index k on.
+ * Sudachi's surfaces tile the chunk, so a token's surface is the chunk from the previous end
+ * to its own end(): one call per morpheme instead of surface() (which costs 4x) and begin().
+ * If the ends do not walk the chunk up to its length (gap, overlap or a text that is not the
+ * tokenized one), the chunk is redone the exact way. Returns the next token index or -1. */
+static Py_ssize_t scan_chunk(Decoder *self, Py_ssize_t k, PyObject *text, Py_ssize_t offset,
+                             PyObject *morphemes, PyObject *surface, PyObject *pos,
+                             PyObject *starts) {
+    Py_ssize_t k0 = k, len = PyUnicode_GET_LENGTH(text), prev = 0;
+    PyObject *it = PyObject_GetIter(morphemes);
+    if (!it) return -1;
+    iternextfunc next = Py_TYPE(it)->tp_iternext;
+    PyObject *m;
+    int tiles = 1;
+    while ((m = next(it))) {
+        resolve_morpheme_type(self, m);
+        if (k == k0) {  /* the first morpheme must start the chunk */
+            PyObject *b = call0(m, self->m_begin, self->s_begin);
+            Py_ssize_t bv = b ? PyLong_AsSsize_t(b) : -1;
+            Py_XDECREF(b);
+            if (bv == -1 && PyErr_Occurred()) { Py_DECREF(m); Py_DECREF(it); return -1; }
+            if (bv != 0) { tiles = 0; Py_DECREF(m); break; }
+        }
+        PyObject *e = call0(m, self->m_end, self->s_end);
+        PyObject *p = e ? call0(m, self->m_pos, self->s_pos) : NULL;
+        Py_DECREF(m);
+        Py_ssize_t ev = p ? PyLong_AsSsize_t(e) : -1;
+        Py_XDECREF(e);
+        if (!p || (ev == -1 && PyErr_Occurred())) { Py_XDECREF(p); Py_DECREF(it); return -1; }
+        if (ev <= prev || ev > len) { tiles = 0; Py_DECREF(p); break; }
+        int r = scan_token(self, k++, PyUnicode_Substring(text, prev, ev), p,
+                           PyLong_FromSsize_t(prev + offset), surface, pos, starts);
+        Py_DECREF(p);
+        if (r < 0) { Py_DECREF(it); return -1; }
+        prev = ev;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) return -1;
+    if (tiles && prev == len) return k;
+    /* undo this chunk's tokens and redo it the exact way */
+    if (PyList_SetSlice(surface, k0, PY_SSIZE_T_MAX, NULL) < 0
+            || PyList_SetSlice(pos, k0, PY_SSIZE_T_MAX, NULL) < 0
+            || PyList_SetSlice(starts, k0, PY_SSIZE_T_MAX, NULL) < 0)
+        return -1;
+    return scan_chunk_exact(self, k0, morphemes, offset, surface, pos, starts);
+}
+
+/* scan(chunks) -> (surface, pos, starts, spans)
+ * chunks: a text's [(offset, chunk text, Sudachi morphemes of it)]. Per token: its surface,
+ * POS id and start offset in the whole text (three lists), its type id (registered on first
+ * sight, as typed() does); then the name spans of the whole text, as tag_spans() gives them.
+ * The per-text loop of entities.EntityExtractor, without the interpreter in between. */
+static PyObject *Decoder_scan(Decoder *self, PyObject *chunks) {
+    if (!self->types || !self->bio_names) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() and set_bio() first");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(chunks, "scan(chunks): a list of (offset, text, morphemes)");
+    if (!seq) return NULL;
+    PyObject *surface = PyList_New(0), *pos = PyList_New(0), *starts = PyList_New(0);
+    PyObject *spans = NULL;
+    Py_ssize_t k = 0;
+    if (!surface || !pos || !starts) goto done;
+    for (Py_ssize_t c = 0; c < PySequence_Fast_GET_SIZE(seq); c++) {
+        PyObject *item = PySequence_Fast_ITEMS(seq)[c];
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3
+                || !PyUnicode_Check(PyTuple_GET_ITEM(item, 1))) {
+            PyErr_SetString(PyExc_TypeError, "scan(chunks): a list of (offset, text, morphemes)");
+            goto done;
+        }
+        Py_ssize_t offset = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 0));
+        if (offset == -1 && PyErr_Occurred()) goto done;
+        k = scan_chunk(self, k, PyTuple_GET_ITEM(item, 1), offset, PyTuple_GET_ITEM(item, 2),
+                       surface, pos, starts);
+        if (k < 0) goto done;
+    }
+    if (grow_scratch(self, k + 1) < 0) goto done;
+    label_ids(self, self->ids, k, self->labels);
+    spans = spans_of(self, self->ids, self->labels, k);
+done:
+    Py_DECREF(seq);
+    PyObject *res = spans ? PyTuple_Pack(4, surface, pos, starts, spans) : NULL;
+    Py_XDECREF(surface); Py_XDECREF(pos); Py_XDECREF(starts); Py_XDECREF(spans);
+    return res;
 }
 
 static PyObject *Decoder_len(Decoder *self, PyObject *unused) {
@@ -746,6 +962,8 @@ static PyMethodDef Decoder_methods[] = {
      "configure(types, pos_info, pos_cache, maps, lex): tables for type_id / typed"},
     {"type_id", (PyCFunction)(void (*)(void))Decoder_type_id, METH_FASTCALL,
      "type_id(surface, pos) -> type id (registered on first sight)"},
+    {"scan", (PyCFunction)Decoder_scan, METH_O,
+     "scan(chunks) -> (surface, pos, starts, spans): a text's tokens and name spans"},
     {"typed", (PyCFunction)(void (*)(void))Decoder_typed, METH_FASTCALL,
      "typed(morphemes, surface, pos, ids): append each morpheme's surface, POS id, type id"},
     {NULL, NULL, 0, NULL},

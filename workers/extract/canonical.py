@@ -25,9 +25,13 @@ class Mention:
 def own_form(surfaces: Sequence[str], norms: Sequence[str]) -> str:
     """NFKC of the tokens' Sudachi normalized forms, keeping the writer's letter case."""
     parts: list[str] = []
+    nfkc = unicodedata.normalize
     for s, n in zip(surfaces, norms, strict=True):
-        surface = unicodedata.normalize("NFKC", s)
-        norm = unicodedata.normalize("NFKC", n)
+        surface = nfkc("NFKC", s)
+        if n == s:  # the common case: nothing to compare
+            parts.append(surface)
+            continue
+        norm = nfkc("NFKC", n)
         # Sudachi lower-cases latin letters; that is not a different name.
         parts.append(surface if norm.lower() == surface.lower() else norm)
     return "".join(parts)

@@ -18,12 +18,13 @@ from __future__ import annotations
 import marshal
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Protocol
 
 from workers.extract.features import NEVER_IN_NAME, lex_tags, shape
 from workers.extract.lexicon import LEX_CLASSES
-from workers.extract.tokens import Fill
+from workers.extract.tokens import Fill, Scan
 
 TABLES_FILE = "ner.bin"
 FORMAT = 1
@@ -104,6 +105,7 @@ class TypeTagger:
                              tuple(None if x == "O" else x[2:] for x in self.labels))
         self.type_id: Callable[[str, int], int] = self._type_id
         self.fill: Fill = self._fill
+        self.scan: Scan = self._scan
         if self.compiled:  # the C twins of new_type and _fill, over the same tables
             self.decoder.configure(  # type: ignore[attr-defined]
                 self.types, self._pos_info, self._pos,
@@ -111,6 +113,7 @@ class TypeTagger:
                 LEX_CLASSES)
             self.type_id = self.decoder.type_id  # type: ignore[attr-defined]
             self.fill = self.decoder.typed  # type: ignore[attr-defined]
+            self.scan = self.decoder.scan  # type: ignore[attr-defined]
 
     def bound(self, max_types: int = MAX_TYPES) -> None:
         """Start the type cache over when it has grown past max_types (call between texts)."""
@@ -136,6 +139,20 @@ class TypeTagger:
             by_surface = types.get(p)
             t = by_surface.get(s) if by_surface is not None else None
             ids.append(self.new_type(s, p) if t is None else t)
+
+    def _scan(self, chunks: list[tuple[int, str, Any]]
+              ) -> tuple[list[str], list[int], list[int], list[tuple[int, int, str]]]:
+        """A text's surfaces, POS ids, start offsets and name spans (pure-Python path)."""
+        surface: list[str] = []
+        pos: list[int] = []
+        ids: list[int] = []
+        starts: list[int] = []
+        for offset, _, morphemes in chunks:
+            first = len(surface)
+            self.fill(morphemes, surface, pos, ids)
+            starts += accumulate(map(len, surface[first:]), initial=offset)
+            starts.pop()  # the chunk's end
+        return surface, pos, starts, self.decoder.tag_spans(ids)
 
     def _pos_info(self, pos_id: int) -> tuple[bool, tuple[int, ...], int]:
         """(never in a name, own POS components, context POS component) of a POS id."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from workers.extract.canonical import Mention, own_form, resolve_aliases
 from workers.extract.decoder import TypeTagger
-from workers.extract.model import OUTPUT_TYPE, Span
+from workers.extract.model import OUTPUT_TYPE
 from workers.extract.rules import SPAN_RULES
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, split_for_sudachi
 
@@ -66,24 +66,28 @@ class EntityExtractor:
         self.span_rules = SPAN_RULES
 
     def __call__(self, text: str) -> list[Entity]:
+        return [Entity(m.text, m.type, m.start, m.end, m.normalized) for m in self.mentions(text)]
+
+    def mentions(self, text: str) -> list[Mention]:
+        """The entities of a text as canonical.Mention records (what __call__ wraps as Entity;
+        the offline stage writes them out directly)."""
         tagger = self.tagger
         tagger.bound()
-        tokens = self.tokenize.typed(text, tagger.fill)
-        spans: list[Span] = tagger.decoder.tag_spans(tokens.type_id)
+        tokens, spans = self.tokenize.scanned(text, tagger.scan)
         pos_name = self.tokenize.pos_name
         for rule in self.span_rules:
             spans = rule(tokens, spans, pos_name)
         if not spans:
             return []
-        surface, norm = tokens.surface, tokens.norm
+        surface, starts, norms = tokens.surface, tokens.starts(), tokens.norms
         mentions = []
         for a, b, tag in sorted(spans):
-            if tag in OUTPUT_TYPE:
-                start, end = tokens.span(a, b)
-                mentions.append(Mention(start, end, OUTPUT_TYPE[tag], text[start:end],
-                                        own_form(surface[a:b], [norm(i) for i in range(a, b)])))
-        return [Entity(m.text, m.type, m.start, m.end, m.normalized)
-                for m in resolve_aliases(mentions)]
+            kind = OUTPUT_TYPE.get(tag)
+            if kind is not None:
+                start, end = starts[a], starts[b - 1] + len(surface[b - 1])
+                mentions.append(Mention(start, end, kind, text[start:end],
+                                        own_form(surface[a:b], norms(a, b))))
+        return resolve_aliases(mentions) if len(mentions) > 1 else mentions
 
 
 @functools.cache

@@ -9,7 +9,7 @@ tuples of `Tokenizer.__call__`.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from itertools import accumulate
 from typing import Any, NamedTuple
@@ -63,6 +63,9 @@ def split_for_sudachi(text: str, limit: int = SUDACHI_MAX_BYTES) -> list[tuple[i
 
 # fill(morphemes, surface, pos, type ids): appends one entry per morpheme to each list
 Fill = Callable[[Iterable[Any], list[str], list[int], list[int]], None]
+# scan([(offset, chunk, morphemes)]) -> (surface, pos, start offsets, name spans) of a text
+Span = tuple[int, int, str]
+Scan = Callable[[list[tuple[int, str, Any]]], tuple[list[str], list[int], list[int], list[Span]]]
 
 
 class Tokens:
@@ -76,13 +79,14 @@ class Tokens:
     __slots__ = ("_chunks", "_starts", "pos", "surface", "type_id")
 
     def __init__(self, surface: list[str], pos: list[int], type_id: list[int] | None = None,
-                 chunks: list[tuple[int, int, Any]] | None = None) -> None:
+                 chunks: list[tuple[int, int, Any]] | None = None,
+                 starts: list[int] | None = None) -> None:
         self.surface = surface
         self.pos = pos
         self.type_id = type_id if type_id is not None else []
         # (index of the chunk's first token, chunk offset in the text, Sudachi MorphemeList)
         self._chunks = chunks if chunks is not None else [(0, 0, None)]
-        self._starts: list[int] | None = None
+        self._starts: list[int] | None = starts
 
     def __len__(self) -> int:
         return len(self.surface)
@@ -105,6 +109,13 @@ class Tokens:
         starts = self.starts()
         return starts[a], starts[b - 1] + len(self.surface[b - 1])
 
+    def norms(self, a: int, b: int) -> list[str]:
+        """Sudachi's normalized forms of tokens a .. b-1."""
+        first, _, morphemes = self._chunks[0]
+        if len(self._chunks) > 1 or morphemes is None:
+            return [self.norm(i) for i in range(a, b)]
+        return [morphemes[i].normalized_form() for i in range(a - first, b - first)]
+
     def norm(self, i: int) -> str:
         """Sudachi's normalized form of token i (its surface for hand-made Tokens)."""
         k = 0 if len(self._chunks) == 1 else bisect_right(self._chunks, i, key=lambda c: c[0]) - 1
@@ -115,20 +126,29 @@ class Tokens:
         return form
 
 
+class _PosNames(dict[int, tuple[str, ...]]):
+    """POS id -> six-field POS, filled from the dictionary on first use."""
+
+    def __init__(self, dictionary: Any) -> None:
+        super().__init__()
+        self._dict = dictionary
+
+    def __missing__(self, pos_id: int) -> tuple[str, ...]:
+        name: tuple[str, ...] = tuple(self._dict.pos_of(pos_id) or ("*",) * 6)
+        self[pos_id] = name
+        return name
+
+
 class Tokenizer:
     """Sudachi, split mode C, loading only the dictionary fields we read (faster calls)."""
 
     def __init__(self) -> None:
         self._dict = Dictionary()
         self._tok = self._dict.tokenizer(SplitMode.C, fields={"pos", "normalized_form"})
-        self._pos_names: dict[int, tuple[str, ...]] = {}
-
-    def pos_name(self, pos_id: int) -> tuple[str, ...]:
-        """The six-field Sudachi POS of an id (ids differ between dictionary builds)."""
-        name = self._pos_names.get(pos_id)
-        if name is None:
-            name = self._pos_names[pos_id] = tuple(self._dict.pos_of(pos_id) or ("*",) * 6)
-        return name
+        self._pos_names = _PosNames(self._dict)
+        # The six-field Sudachi POS of an id (ids differ between dictionary builds). A dict's
+        # own lookup: the rules call it often, and a hit runs no Python code.
+        self.pos_name: Callable[[int], tuple[str, ...]] = self._pos_names.__getitem__
 
     def typed(self, text: str, fill: Fill) -> Tokens:
         """Tokens of a text with a type id each; `fill` appends each morpheme's surface, POS id
@@ -143,6 +163,20 @@ class Tokenizer:
             chunks.append((len(surface), offset, morphemes))
             fill(morphemes, surface, pos, ids)
         return Tokens(surface, pos, ids, chunks or None)
+
+    def scanned(self, text: str, scan: Scan) -> tuple[Tokens, list[Span]]:
+        """Tokens of a text and the model's name spans over them, in one pass: `scan` takes the
+        text's chunks with their Sudachi morphemes (decoder.TypeTagger.scan: all per-token
+        work, in C)."""
+        tokenize = self._tok.tokenize
+        chunks = [(offset, chunk, tokenize(chunk)) for offset, chunk in split_for_sudachi(text)]
+        surface, pos, starts, spans = scan(chunks)
+        if len(chunks) == 1:
+            offset, _, morphemes = chunks[0]
+            return Tokens(surface, pos, None, [(0, offset, morphemes)], starts), spans
+        # (first token, offset, morphemes) per chunk; a chunk's first token starts at its offset
+        index = [(bisect_left(starts, off), off, morphemes) for off, _, morphemes in chunks]
+        return Tokens(surface, pos, None, index or None, starts), spans
 
     def __call__(self, text: str) -> list[Token]:
         tokens: list[Token] = []
