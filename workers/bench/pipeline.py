@@ -64,6 +64,16 @@ def _stat_cpu(pid: int) -> tuple[float, float]:
     return own / CLK_TCK, reaped / CLK_TCK
 
 
+def _rollup_kb(pid: int, field_name: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _status_kb(pid: int, field_name: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -204,6 +214,11 @@ class Worker:
         """Resident memory of the worker and its stage processes together (MB)."""
         return sum(_status_kb(pid, "VmRSS") for pid in self.pids()) / 1024
 
+    def pss_mb(self) -> float:
+        """Proportional set size of the worker and its stage processes (MB): like RSS, but a
+        page shared by several of them (libraries, the Sudachi dictionary) counts once."""
+        return sum(_rollup_kb(pid, "Pss") for pid in self.pids()) / 1024
+
     def main_cpu_s(self) -> float:
         """User + system CPU seconds of the worker process alone (Faust, Kafka, count)."""
         assert self.proc is not None
@@ -330,6 +345,8 @@ class RunResult:
     rss_end_mb: list[float]
     rss_samples_mb: list[float] = field(default_factory=list)
     main_cpu_s: float = 0.0
+    #: (pages counted, RSS MB, PSS MB) when the run passed 0, 25, 50, 75 and 100 % of its pages
+    memory_track: list[tuple[int, float, float]] = field(default_factory=list)
 
     @property
     def pages_per_s(self) -> float:
@@ -372,21 +389,34 @@ def wait_assigned(
 
 
 def wait_counted(
-    workers: Sequence[Worker], n: int, label: str, timeout: float, stall_s: float = 90.0
+    workers: Sequence[Worker],
+    n: int,
+    label: str,
+    timeout: float,
+    stall_s: float = 90.0,
+    track: list[tuple[int, float, float]] | None = None,
 ) -> list[float]:
     """Block until the count stage has taken in ``n`` records and no worker lags on any topic
-    (the pipeline is idle again); RSS samples (MB, summed over workers) on the way. Fails when
-    nothing moves for ``stall_s`` (a stuck worker should end the run, not hang it)."""
+    (the pipeline is idle again); RSS samples (MB, summed over workers) on the way, and in
+    ``track`` (pages, RSS, PSS) at each quarter of the run. Fails when nothing moves for
+    ``stall_s`` (a stuck worker should end the run, not hang it)."""
     deadline = time.monotonic() + timeout
     last_log, rss, idle = 0.0, [], 0
     last_done, moved = -1, time.monotonic()
+    quarters = [0, n // 4, n // 2, 3 * n // 4]
     while True:
         stats = _poll(workers)
         rss.append(sum(w.rss_mb() for w in workers))
         done = sum(int((s.get("records_in") or {}).get("count", 0)) for s in stats)
         lag = sum(int(s.get("lag_total") or 0) for s in stats)
+        if track is not None and quarters and done >= quarters[0]:
+            while quarters and done >= quarters[0]:
+                quarters.pop(0)
+            track.append((done, rss[-1], sum(w.pss_mb() for w in workers)))
         idle = idle + 1 if done >= n and lag == 0 and all(stats) else 0
         if idle >= 2:
+            if track is not None:
+                track.append((done, rss[-1], sum(w.pss_mb() for w in workers)))
             return rss
         if done != last_done:
             last_done, moved = done, time.monotonic()
@@ -433,7 +463,8 @@ async def throughput_run(
     rss_start = [w.rss_mb() for w in workers]
     cpu0 = [w.cpu_s() for w in workers]
     main0 = [w.main_cpu_s() for w in workers]
-    rss = await asyncio.to_thread(wait_counted, workers, len(pages), label, timeout)
+    track: list[tuple[int, float, float]] = []
+    rss = await asyncio.to_thread(wait_counted, workers, len(pages), label, timeout, track=track)
     cpu = sum(w.cpu_s() - c for w, c in zip(workers, cpu0, strict=True))
     recs = await read_enriched(bootstrap, dep.settings().enriched_topic, {p["id"] for p in pages})
     window = [r for r in recs.values() if r["ts"]["cleaned"] >= t_ready]
@@ -442,7 +473,7 @@ async def throughput_run(
     result = RunResult(
         label, len(workers), len(window), sum(r["chars"] for r in window), last - first,
         cpu, rss_start, [w.rss_mb() for w in workers], rss,
-        sum(w.main_cpu_s() - c for w, c in zip(workers, main0, strict=True)),
+        sum(w.main_cpu_s() - c for w, c in zip(workers, main0, strict=True)), track,
     )  # fmt: skip
     log(
         f"{label}: {result.pages_per_s:.1f} pages/s, {result.chars_per_s:,.0f} chars/s "

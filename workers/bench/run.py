@@ -180,6 +180,13 @@ def render(r: Results) -> str:
         f"| 1 worker RSS during the throughput run: min / max | "
         f"{min(one_rss, default=0):.0f} / {max(one_rss, default=0):.0f} MB |",
     ]
+    if r.one.memory_track:
+        lines.append(
+            "| 1 worker memory along the run, pages: RSS / PSS (PSS counts a page shared by the "
+            "worker and its stage processes once) | "
+            + ", ".join(f"{d:,}: {a:.0f} / {b:.0f} MB" for d, a, b in r.one.memory_track)
+            + " |"
+        )
     if r.two is not None:
         lines.append(
             f"| 2 workers: throughput ÷ 1 worker's | {r.two.pages_per_s / r.one.pages_per_s:.2f}× "
