@@ -229,3 +229,27 @@ def test_distinct_runs_cut_where_a_key_repeats() -> None:
     runs = [list(r) for r in distinct_runs(list("abcadbb"), lambda c: c)]
     assert runs == [list("abc"), list("adb"), ["b"]]
     assert list(distinct_runs([], lambda c: c)) == []
+
+
+async def test_a_failure_of_the_batch_code_dead_letters_the_records_still_open() -> None:
+    """The net under the per-record handling: nothing of a batch is acked without a trace."""
+
+    class Broken(Guard):
+        async def run_many(self, batch: Sequence[tuple[Any, ...]]) -> list[Any]:
+            raise RuntimeError("a bug in the batch code")
+
+    stage, out, dead, _ = _stage(CleanBatch, clean_job, 1000)
+    stage.guard = Broken(clean_job)
+    events = [
+        event({"id": "a", "url": "https://x.test/a", "body": JA}),
+        event(b"[1]"),
+        event({"id": "b", "url": "https://x.test/b", "body": JA}),
+    ]
+    await stage(events)
+    assert out.sent == []
+    letters = {d["source"]["offset"]: d["error_class"] for d in _letters(dead)}
+    assert letters == {
+        events[0].message.offset: "stage_error",
+        events[1].message.offset: "not_an_object",  # dead-lettered once, before the failure
+        events[2].message.offset: "stage_error",
+    }

@@ -8,21 +8,26 @@ producer's buffer before its input is acked, and flushed before that offset is c
 SIGKILL in the middle of a batch commits nothing of that batch (it is processed again after the
 restart). Records still waiting in the take buffer are not acked either.
 
-The loop body must not let an exception escape: the agent would stop for good, and once the
-dropped generator is closed its ``finally`` would ack the rest of the batch unprocessed.
+The loop body must not let an exception escape: the agent would stop, and once the dropped
+generator is closed its ``finally`` would ack the rest of the batch unprocessed. Records are
+caught one by one; ``settle_batch`` is the net under that (a bug in the batch code itself).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TypeVar, cast
 
 import faust
 from faust.streams import _current_event
 
+from workers.sinks import DeadLetterSink
+
 T = TypeVar("T")
+log = logging.getLogger("newsflow.batches")
 
 
 def take_batches(
@@ -74,3 +79,36 @@ def distinct_runs(items: Sequence[T], key: Callable[[T], object]) -> Iterator[Se
         seen.add(k)
     if start < len(items):
         yield items[start:]
+
+
+class Open:
+    """The events of one batch that have not ended anywhere yet (sent on, skipped, or
+    dead-lettered); the batch code calls ``done`` for each as it ends."""
+
+    def __init__(self, events: Sequence[faust.EventT]) -> None:
+        self._open = {id(event): event for event in events}
+
+    def done(self, event: faust.EventT) -> None:
+        self._open.pop(id(event), None)
+
+    def events(self) -> list[faust.EventT]:
+        return list(self._open.values())
+
+
+async def settle_batch(
+    stage: str,
+    dead: DeadLetterSink,
+    events: Sequence[faust.EventT],
+    process: Callable[[Open], Awaitable[None]],
+) -> None:
+    """``await process(open)``; when an exception escapes it anyway, every event of the batch
+    not ended yet goes to the dead-letter topic, so none is acked without a trace."""
+    open_ = Open(events)
+    try:
+        await process(open_)
+    except Exception as exc:
+        log.exception(
+            "%s: batch failed; dead-lettering its %d open records", stage, len(open_._open)
+        )
+        for event in open_.events():
+            await dead.send(stage, exc, event)

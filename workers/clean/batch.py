@@ -13,7 +13,7 @@ from typing import Any
 
 import faust
 
-from workers.batches import chunks
+from workers.batches import Open, chunks, settle_batch
 from workers.clean import CleanedPage
 from workers.contracts import decode_raw
 from workers.guard import StageProcess
@@ -36,12 +36,16 @@ class CleanBatch:
 
     async def __call__(self, events: Sequence[faust.EventT]) -> None:
         self.stats.records_in["clean"] += len(events)
+        await settle_batch("clean", self.dead, events, lambda open_: self._process(events, open_))
+
+    async def _process(self, events: Sequence[faust.EventT], open_: Open) -> None:
         valid: list[tuple[faust.EventT, dict[str, Any]]] = []
         for event in events:
             try:
                 valid.append((event, decode_raw(event.value, self.max_body_bytes)))
             except Exception as exc:
                 await self.dead.send("validate", exc, event)
+                open_.done(event)
         for chunk in chunks(valid, lambda item: len(item[1]["body"]), MAX_REQUEST_BYTES):
             jobs = [(raw["body"], raw.get("content_type")) for _, raw in chunk]
             results = await self.guard.run_many(jobs)
@@ -55,4 +59,6 @@ class CleanBatch:
                 except Exception as exc:
                     await self.dead.send("clean", exc, event)
                     continue
+                finally:
+                    open_.done(event)
                 self.stats.records_out["clean"] += 1

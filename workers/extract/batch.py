@@ -20,7 +20,7 @@ from typing import Any
 import faust
 import orjson
 
-from workers.batches import acting_for, chunks, distinct_runs
+from workers.batches import Open, acting_for, chunks, distinct_runs, settle_batch
 from workers.guard import StageProcess
 from workers.records import enriched_record
 from workers.recrawl import recrawl_decision
@@ -46,6 +46,9 @@ class ExtractBatch:
 
     async def __call__(self, events: Sequence[faust.EventT]) -> None:
         self.stats.records_in["extract"] += len(events)
+        await settle_batch("extract", self.dead, events, lambda open_: self._process(events, open_))
+
+    async def _process(self, events: Sequence[faust.EventT], open_: Open) -> None:
         parsed: list[Parsed] = []
         for event in events:
             try:
@@ -55,13 +58,16 @@ class ExtractBatch:
                 parsed.append((event, cleaned, article_id))
             except Exception as exc:
                 await self.dead.send("extract", exc, event)
+                open_.done(event)
         known: dict[tuple[int, Any], Any] = {}  # (partition, id) -> state in the table now
         for run in distinct_runs(parsed, lambda p: p[2]):
-            jobs = await self._decide(run, known)
+            jobs = await self._decide(run, known, open_)
             for chunk in chunks(jobs, lambda job: len(job[1]["text"]), MAX_REQUEST_CHARS):
-                await self._enrich(chunk, known)
+                await self._enrich(chunk, known, open_)
 
-    async def _decide(self, run: Sequence[Parsed], known: dict[tuple[int, Any], Any]) -> list[Job]:
+    async def _decide(
+        self, run: Sequence[Parsed], known: dict[tuple[int, Any], Any], open_: Open
+    ) -> list[Job]:
         """The records of ``run`` to enrich (exact re-crawls counted and dropped)."""
         jobs: list[Job] = []
         for event, cleaned, article_id in run:
@@ -78,14 +84,18 @@ class ExtractBatch:
                     raise TypeError(f"text is {type(cleaned['text']).__name__}, not a string")
             except Exception as exc:
                 await self.dead.send("extract", exc, event)
+                open_.done(event)
                 continue
             if not enrich:
                 self.stats.records_out["extract_skipped"] += 1
+                open_.done(event)
                 continue
             jobs.append((event, cleaned, article_id, state))
         return jobs
 
-    async def _enrich(self, jobs: Sequence[Job], known: dict[tuple[int, Any], Any]) -> None:
+    async def _enrich(
+        self, jobs: Sequence[Job], known: dict[tuple[int, Any], Any], open_: Open
+    ) -> None:
         results = await self.guard.run_many([(cleaned["text"],) for _, cleaned, _, _ in jobs])
         for (event, cleaned, article_id, state), result in zip(jobs, results, strict=True):
             try:
@@ -100,6 +110,8 @@ class ExtractBatch:
             except Exception as exc:
                 await self.dead.send("extract", exc, event)
                 continue
+            finally:
+                open_.done(event)
             self.stats.records_out["extract"] += 1
             produced = record["timestamps"].get("produced")
             if produced:
