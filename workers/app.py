@@ -65,6 +65,8 @@ def create_app(settings: Settings) -> faust.App:
         web_tables_enabled=settings.web_enable_table_views,
         web_cors_options=None,
         producer_max_request_size=max(2 * settings.max_body_bytes, 1_048_576),
+        producer_max_batch_size=settings.producer_max_batch_size,
+        producer_linger=settings.producer_linger_ms / 1000,
         consumer_max_fetch_size=max(2 * settings.max_body_bytes, 4_194_304),
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),

@@ -10,6 +10,12 @@ event loop, so Kafka heartbeats and the web API stay responsive while a page is 
 Cost: one pickle round trip over a pipe plus a thread hop per call (measured in
 ``tests/faults/test_guard.py``; ~0.1 ms against the ~2-5 ms a page takes to clean and tag).
 On a timeout the child is killed and a fresh one started (the models load again, ~1 s).
+
+Batches (``call_many``, what the agents use): one request and one thread hop for many records,
+and still a deadline per record, not per batch: the child answers record by record, and the
+parent waits at most ``timeout_s`` for each answer. When one does not come (a runaway, or a
+crash), exactly that record fails, the child is replaced, and the records after it go to the
+new child. So a batch costs what its records cost, and a bad record costs what it did alone.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
@@ -66,25 +72,39 @@ def _serve(conn: Connection, target: str, warmup: str | None) -> None:
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            args = conn.recv()
+            batch = conn.recv()  # a list of argument tuples, one per record
         except (EOFError, OSError):
             return
-        if args is None:
+        if batch is None:
             return
-        try:
-            reply: tuple[Any, ...] = ("ok", fn(*args))
-        except RecordError as exc:
-            reply = ("record_error", exc.error_class, exc.reason)
-        except Exception as exc:
-            reply = ("error", type(exc).__name__, str(exc)[:2000])
-        conn.send(reply)
+        for args in batch:
+            conn.send(_reply(fn, args))  # one answer per record, as soon as it is done
+
+
+def _reply(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...]:
+    try:
+        return ("ok", fn(*args))
+    except RecordError as exc:
+        return ("record_error", exc.error_class, exc.reason)
+    except Exception as exc:
+        return ("error", type(exc).__name__, str(exc)[:2000])
+
+
+def _outcome(reply: tuple[Any, ...]) -> Any:
+    """A child's answer -> the value, or the RecordError to raise / hand back."""
+    if reply[0] == "ok":
+        return reply[1]
+    if reply[0] == "record_error":
+        return RecordError(reply[1], reply[2])
+    return RecordError("stage_error", f"{reply[1]}: {reply[2]}")
 
 
 class StageProcess:
     """Calls ``module:function`` in a dedicated child process with a deadline per call.
 
-    ``call`` is blocking and meant for one thread at a time; ``run`` is the asyncio form the
-    agents use (a private one-thread executor, so calls of one stage never overlap).
+    ``call`` / ``call_many`` are blocking and meant for one thread at a time; ``run`` /
+    ``run_many`` are their asyncio forms (the agents use ``run_many``; a private one-thread
+    executor, so calls of one stage never overlap).
     """
 
     def __init__(self, target: str, timeout_s: float, warmup: str | None = None) -> None:
@@ -127,35 +147,64 @@ class StageProcess:
     def call(self, *args: Any) -> Any:
         """``target(*args)`` in the child; StageTimeout after ``timeout_s``; a RecordError raised
         there comes back as one; any other failure as RecordError("stage_error"/"stage_crashed")."""
+        (result,) = self.call_many([args])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def call_many(self, batch: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``target(*args)`` for each ``args`` of ``batch``, in one request to the child.
+
+        Returns one outcome per record, in order: the value, or the exception for that record
+        (RecordError, or StageTimeout when its answer did not come within ``timeout_s`` of the
+        previous one; the RuntimeError when no stage process starts). Never raises; the child
+        is replaced after a timeout or a crash, and the records after the failed one are sent
+        to the new child.
+        """
+        results: list[Any] = []
         with self._lock:
-            if self._conn is None:
-                self.start()
-            conn = self._conn
-            assert conn is not None
-            try:
-                conn.send(args)
-                ready = conn.poll(self.timeout_s)
-                reply = conn.recv() if ready else None
-            except (EOFError, OSError, BrokenPipeError):
-                code = self._proc.exitcode if self._proc is not None else None
-                self._kill()
-                self.restarts += 1
-                raise RecordError(
-                    "stage_crashed", f"stage process died (exit code {code}) on this record"
-                ) from None
-            if reply is None:
-                self._kill()
-                self.restarts += 1
-                raise StageTimeout(f"no result within {self.timeout_s:g} s; stage process killed")
-        if reply[0] == "ok":
-            return reply[1]
-        if reply[0] == "record_error":
-            raise RecordError(reply[1], reply[2])
-        raise RecordError("stage_error", f"{reply[1]}: {reply[2]}")
+            while len(results) < len(batch):
+                todo = batch[len(results) :]
+                if self._conn is None:
+                    try:
+                        self.start()
+                    except Exception as exc:  # no stage process: no record can be done
+                        results.extend([exc] * len(todo))
+                        break
+                conn = self._conn
+                assert conn is not None
+                try:
+                    conn.send(list(todo))
+                    for _ in todo:
+                        if not conn.poll(self.timeout_s):
+                            self._kill()
+                            self.restarts += 1
+                            results.append(
+                                StageTimeout(
+                                    f"no result within {self.timeout_s:g} s; stage process killed"
+                                )
+                            )
+                            break
+                        results.append(_outcome(conn.recv()))
+                except (EOFError, OSError):
+                    code = self._proc.exitcode if self._proc is not None else None
+                    self._kill()
+                    self.restarts += 1
+                    results.append(
+                        RecordError(
+                            "stage_crashed", f"stage process died (exit code {code}) on this record"
+                        )
+                    )
+        return results
 
     async def run(self, *args: Any) -> Any:
         """``call`` from the event loop without blocking it."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self.call, *args)
+
+    async def run_many(self, batch: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``call_many`` from the event loop without blocking it (one thread hop per batch)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.call_many, batch)
 
     async def astart(self) -> None:
         """Start the child off the event loop (agents call this before their first record)."""

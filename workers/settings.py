@@ -44,6 +44,9 @@ class Settings:
     processing_guarantee: str = "at_least_once"
     max_body_bytes: int = 4 * 1024 * 1024
     stage_timeout_s: float = 10.0
+    # Producer batching: bytes per partition and request, and how long a batch may wait to fill.
+    producer_max_batch_size: int = 512 * 1024
+    producer_linger_ms: int = 0
     # A SIGKILLed worker's partitions wait this long before a restarted one gets them.
     session_timeout_s: float = 10.0
     # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
@@ -78,6 +81,8 @@ class Settings:
             processing_guarantee=_env("PROCESSING_GUARANTEE", d.processing_guarantee),
             max_body_bytes=_env_int("MAX_BODY_BYTES", d.max_body_bytes),
             stage_timeout_s=_env_float("STAGE_TIMEOUT_S", d.stage_timeout_s),
+            producer_max_batch_size=_env_int("PRODUCER_MAX_BATCH_SIZE", d.producer_max_batch_size),
+            producer_linger_ms=_env_int("PRODUCER_LINGER_MS", d.producer_linger_ms),
             session_timeout_s=_env_float("SESSION_TIMEOUT_S", d.session_timeout_s),
             security_protocol=_env("SECURITY_PROTOCOL", d.security_protocol),
             sasl_mechanism=_env("SASL_MECHANISM", "") or None,

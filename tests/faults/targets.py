@@ -32,3 +32,17 @@ def bad_record() -> None:
 
 def boom() -> None:
     raise ValueError("boom")
+
+
+def act(what: str) -> str:
+    """One record of a batch: ``ok:x`` -> x; ``spin``: runaway; ``crash``; ``bad``; ``boom``."""
+    kind, _, value = what.partition(":")
+    if kind == "spin":
+        return spin(30.0)
+    if kind == "crash":
+        crash()
+    if kind == "bad":
+        bad_record()
+    if kind == "boom":
+        boom()
+    return value

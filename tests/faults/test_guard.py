@@ -78,6 +78,64 @@ def test_a_crash_in_the_child_costs_one_record_not_the_worker() -> None:
         crash.close()
 
 
+def test_a_batch_answers_each_record_in_order() -> None:
+    proc = StageProcess("tests.faults.targets:act", timeout_s=5.0)
+    try:
+        out = proc.call_many([("ok:a",), ("bad",), ("ok:b",), ("boom",), ("ok:c",)])
+        assert out[0::2] == ["a", "b", "c"]
+        assert (out[1].error_class, out[1].reason) == ("bad_thing", "a reason")
+        assert out[3].error_class == "stage_error" and "ValueError: boom" in out[3].reason
+        assert proc.call_many([]) == []
+        assert proc.restarts == 0
+    finally:
+        proc.close()
+
+
+def test_a_runaway_in_a_batch_costs_its_own_deadline_and_only_itself() -> None:
+    """The deadline is per record within a batch: the records before the runaway keep their
+    results, the runaway times out after ``timeout_s``, the records after it go to a fresh child."""
+    proc = StageProcess("tests.faults.targets:act", timeout_s=0.5)
+    try:
+        batch = [("ok:a",), ("ok:b",), ("spin",), ("ok:c",), ("spin",), ("ok:d",)]
+        t0 = time.monotonic()
+        out = proc.call_many(batch)
+        assert time.monotonic() - t0 < 6.0  # two deadlines plus two fresh children
+        assert [out[i] for i in (0, 1, 3, 5)] == ["a", "b", "c", "d"]
+        assert isinstance(out[2], StageTimeout) and isinstance(out[4], StageTimeout)
+        assert proc.restarts == 2
+    finally:
+        proc.close()
+
+
+def test_a_crash_in_a_batch_costs_the_record_it_was_on() -> None:
+    proc = StageProcess("tests.faults.targets:act", timeout_s=5.0)
+    try:
+        out = proc.call_many([("ok:a",), ("crash",), ("ok:b",), ("crash",)])
+        assert out[0] == "a" and out[2] == "b"
+        assert [out[i].error_class for i in (1, 3)] == ["stage_crashed", "stage_crashed"]
+        assert proc.restarts == 2
+        assert proc.call_many([("ok:c",)]) == ["c"]
+    finally:
+        proc.close()
+
+
+def test_a_batch_runs_each_html_bomb_to_its_deadline_only() -> None:
+    """Resiliparse holding the GIL on a bomb in the middle of a batch of real pages."""
+    proc = StageProcess(
+        "workers.stagejobs:clean_job", timeout_s=1.0, warmup="workers.stagejobs:warm_clean"
+    )
+    page = ("<html><body><p>東京で会見した。</p></body></html>", None)
+    try:
+        proc.start()
+        t0 = time.monotonic()
+        out = proc.call_many([page, (HTML_BOMB, "text/html"), page])
+        assert time.monotonic() - t0 < 6.0
+        assert isinstance(out[1], StageTimeout)
+        assert "東京" in out[0][0] and "東京" in out[2][0]
+    finally:
+        proc.close()
+
+
 async def test_overhead_per_call_is_small(echo_proc: StageProcess) -> None:
     """The round trip the agents pay per record (asyncio -> thread -> pipe -> child -> back)."""
     page = "東京で会見した。" * 500  # ~12 KB, a typical article text
@@ -89,3 +147,16 @@ async def test_overhead_per_call_is_small(echo_proc: StageProcess) -> None:
     per_call_ms = (time.perf_counter() - t0) / n * 1000
     print(f"\n[guard] {per_call_ms:.3f} ms per call")
     assert per_call_ms < 1.0
+
+
+async def test_overhead_per_record_in_a_batch_is_smaller(echo_proc: StageProcess) -> None:
+    """What the batched agents pay per record: one thread hop and request per 64 records."""
+    batch = [("東京で会見した。" * 500,)] * 64
+    await echo_proc.run_many(batch)
+    n = 50
+    t0 = time.perf_counter()
+    for _ in range(n):
+        assert len(await echo_proc.run_many(batch)) == 64
+    per_record_ms = (time.perf_counter() - t0) / (n * 64) * 1000
+    print(f"\n[guard] {per_record_ms:.3f} ms per record in batches of 64")
+    assert per_record_ms < 0.5

@@ -1,22 +1,26 @@
 """Faust glue for the clean stage: raw topic(s) -> ``articles.cleaned``.
 
-Every record ends in the cleaned topic or the dead-letter topic: any exception is caught per
-record (an exception escaping would stop the agent for good). The CPU work runs in a guarded
-child process with a deadline per record (``workers.guard``).
+Records come in batches (``take_events``); per batch one request to the guarded child process
+that does the CPU work, with a deadline per record (``workers.guard``). Every record ends in the
+cleaned topic or the dead-letter topic (``workers.clean.batch``), before the batch is acked.
 """
 
 from __future__ import annotations
 
 import faust
 
-from workers.clean import CleanedPage
-from workers.contracts import decode_raw
+from workers.batches import take_batches
+from workers.clean.batch import CleanBatch
 from workers.guard import StageProcess
-from workers.records import cleaned_record
 from workers.settings import Settings
-from workers.sinks import DeadLetterSink, send_json
+from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats
 from workers.topics import Topics
+
+#: Records per batch at most, and how long a batch may wait to fill: under a backlog batches
+#: fill at once; an idle pipeline pays at most this much latency per record here.
+BATCH_MAX = 64
+BATCH_WITHIN_S = 0.01
 
 
 def register(
@@ -27,23 +31,10 @@ def register(
         settings.stage_timeout_s,
         warmup="workers.stagejobs:warm_clean",
     )
+    clean_batch = CleanBatch(guard, topics.cleaned, dead, stats, settings.max_body_bytes)
 
     @app.agent(topics.raw, name="newsflow.clean")
     async def clean(stream: faust.StreamT) -> None:
         await guard.astart()
-        async for event in stream.events():
-            stats.records_in["clean"] += 1
-            try:
-                raw = decode_raw(event.value, settings.max_body_bytes)
-            except Exception as exc:
-                await dead.send("validate", exc, event)
-                continue
-            try:
-                text, title, published = await guard.run(raw["body"], raw.get("content_type"))
-                page = CleanedPage(text, title, published)
-                record = cleaned_record(raw, page, event.message.timestamp)
-                await send_json(topics.cleaned, record["id"], record)
-            except Exception as exc:
-                await dead.send("clean", exc, event)
-                continue
-            stats.records_out["clean"] += 1
+        async for events in take_batches(stream, BATCH_MAX, BATCH_WITHIN_S):
+            await clean_batch(events)

@@ -9,15 +9,13 @@ Results are the same as record by record (``workers.count.mentions.apply_items``
 
 from __future__ import annotations
 
-import contextlib
-import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, cast
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import faust
 import orjson
-from faust.streams import _current_event
 
+from workers.batches import acting_for, take_batches
 from workers.count import plan_article, split_by_partition
 from workers.count.mentions import (
     Item,
@@ -37,19 +35,6 @@ from workers.topics import Topics
 #: latency to the counts when the pipeline is idle; under a backlog batches fill at once).
 BATCH_MAX = 256
 BATCH_WITHIN_S = 0.05
-
-
-@contextlib.contextmanager
-def acting_for(event: faust.EventT) -> Iterator[None]:
-    """Make ``event`` the current event while touching a table: Faust reads and writes the
-    rocksdb partition, and sends the changelog record to the partition, of the current event.
-    In a batch the stream's own current event is some other record, possibly of another
-    partition, so every table access names the record it is done for."""
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
 
 
 def register(
@@ -129,8 +114,7 @@ def register(
 
 
 def _batches(stream: faust.StreamT) -> AsyncIterator[Sequence[faust.EventT]]:
-    """``take_events`` (on faust's Stream, missing from its StreamT interface)."""
-    return cast(faust.Stream, stream).take_events(BATCH_MAX, BATCH_WITHIN_S)
+    return take_batches(stream, BATCH_MAX, BATCH_WITHIN_S)
 
 
 def _table(tables: Tables, key: TableKey) -> faust.types.TableT:

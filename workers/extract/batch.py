@@ -1,0 +1,118 @@
+"""One batch of the extract stage: ``articles.cleaned`` -> ``articles.enriched`` or dead letters.
+
+Plain code the agent calls once per batch (``workers.extract.agent``). Every record of the batch
+is enriched, skipped as an exact re-crawl, or dead-lettered before the call returns (the batch
+is acked after that, see ``workers.batches``); no exception escapes.
+
+Re-crawl decisions (``workers.recrawl``) are made as record by record: the batch is cut into
+runs in which no article id repeats; a run is decided, tagged in one request to the stage
+process, sent, and its states written, before the next run is decided. So a second version of
+an article in the same batch is decided against what the first one left in the table: the new
+state when it went through, the old one when it was dead-lettered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+import orjson
+
+from workers.batches import Open, acting_for, chunks, distinct_runs, settle_batch
+from workers.guard import StageProcess
+from workers.records import enriched_record
+from workers.recrawl import recrawl_decision
+from workers.sinks import DeadLetterSink, send_json
+from workers.stats import PipelineStats
+
+#: Characters of text per request to the stage process at most.
+MAX_REQUEST_CHARS = 8 * 1024 * 1024
+
+# (event, cleaned record, article id)
+Parsed = tuple[faust.EventT, dict[str, Any], Any]
+# (event, cleaned record, article id, state to write after sending or None)
+Job = tuple[faust.EventT, dict[str, Any], Any, dict[str, Any] | None]
+
+
+@dataclass
+class ExtractBatch:
+    guard: StageProcess
+    enriched: faust.TopicT
+    dead: DeadLetterSink
+    stats: PipelineStats
+    recrawl: faust.types.TableT
+
+    async def __call__(self, events: Sequence[faust.EventT]) -> None:
+        self.stats.records_in["extract"] += len(events)
+        await settle_batch("extract", self.dead, events, lambda open_: self._process(events, open_))
+
+    async def _process(self, events: Sequence[faust.EventT], open_: Open) -> None:
+        parsed: list[Parsed] = []
+        for event in events:
+            try:
+                cleaned = orjson.loads(event.value)
+                article_id = cleaned["id"]
+                hash(article_id)  # an unhashable id is this record's error, not the batch's
+                parsed.append((event, cleaned, article_id))
+            except Exception as exc:
+                await self.dead.send("extract", exc, event)
+                open_.done(event)
+        known: dict[tuple[int, Any], Any] = {}  # (partition, id) -> state in the table now
+        for run in distinct_runs(parsed, lambda p: p[2]):
+            jobs = await self._decide(run, known, open_)
+            for chunk in chunks(jobs, lambda job: len(job[1]["text"]), MAX_REQUEST_CHARS):
+                await self._enrich(chunk, known, open_)
+
+    async def _decide(
+        self, run: Sequence[Parsed], known: dict[tuple[int, Any], Any], open_: Open
+    ) -> list[Job]:
+        """The records of ``run`` to enrich (exact re-crawls counted and dropped)."""
+        jobs: list[Job] = []
+        for event, cleaned, article_id in run:
+            msg = event.message
+            try:
+                where = (msg.partition, article_id)
+                if where not in known:
+                    with acting_for(event):
+                        known[where] = self.recrawl.get(article_id)
+                enrich, state = recrawl_decision(
+                    known[where], cleaned["content_hash"], (msg.partition, msg.offset)
+                )
+                if enrich and not isinstance(cleaned["text"], str):
+                    raise TypeError(f"text is {type(cleaned['text']).__name__}, not a string")
+            except Exception as exc:
+                await self.dead.send("extract", exc, event)
+                open_.done(event)
+                continue
+            if not enrich:
+                self.stats.records_out["extract_skipped"] += 1
+                open_.done(event)
+                continue
+            jobs.append((event, cleaned, article_id, state))
+        return jobs
+
+    async def _enrich(
+        self, jobs: Sequence[Job], known: dict[tuple[int, Any], Any], open_: Open
+    ) -> None:
+        results = await self.guard.run_many([(cleaned["text"],) for _, cleaned, _, _ in jobs])
+        for (event, cleaned, article_id, state), result in zip(jobs, results, strict=True):
+            try:
+                if isinstance(result, Exception):
+                    raise result
+                record = enriched_record(cleaned, result)
+                await send_json(self.enriched, record["id"], record)
+                if state is not None:
+                    with acting_for(event):
+                        self.recrawl[article_id] = state
+                    known[(event.message.partition, article_id)] = state
+            except Exception as exc:
+                await self.dead.send("extract", exc, event)
+                continue
+            finally:
+                open_.done(event)
+            self.stats.records_out["extract"] += 1
+            produced = record["timestamps"].get("produced")
+            if produced:
+                self.stats.latencies_s.append(record["timestamps"]["enriched"] - produced)
