@@ -123,7 +123,9 @@ async def test_clean_batch_sends_good_records_and_dead_letters_the_rest_with_the
         events[2].message.offset: ("clean", "timeout"),
         events[3].message.offset: ("validate", "too_large"),
     }
-    assert letters[events[2].message.offset]["original"] == events[2].value.decode()
+    value = events[2].value
+    assert value is not None
+    assert letters[events[2].message.offset]["original"] == value.decode()
     assert stats.records_in["clean"] == 5 and stats.records_out["clean"] == 2
     assert stage.guard.requests == [3]  # one request for the batch's valid records
 
