@@ -29,6 +29,12 @@ from workers.sinks import DeadLetterSink
 T = TypeVar("T")
 log = logging.getLogger("newsflow.batches")
 
+#: Clean and extract stages: records per batch at most, and how long a batch may wait to fill.
+#: Under a backlog batches fill at once; an idle pipeline pays at most this much latency per
+#: record and stage.
+STAGE_BATCH_MAX = 64
+STAGE_BATCH_WITHIN_S = 0.01
+
 
 def take_batches(
     stream: faust.StreamT, max_records: int, within_s: float
@@ -107,8 +113,7 @@ async def settle_batch(
     try:
         await process(open_)
     except Exception as exc:
-        log.exception(
-            "%s: batch failed; dead-lettering its %d open records", stage, len(open_._open)
-        )
-        for event in open_.events():
+        left = open_.events()
+        log.exception("%s: batch failed; dead-lettering its %d open records", stage, len(left))
+        for event in left:
             await dead.send(stage, exc, event)

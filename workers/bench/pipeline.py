@@ -64,19 +64,10 @@ def _stat_cpu(pid: int) -> tuple[float, float]:
     return own / CLK_TCK, reaped / CLK_TCK
 
 
-def _rollup_kb(pid: int, field_name: str) -> int:
+def _proc_kb(pid: int, name: str, field_name: str) -> int:
+    """A ``Field: N kB`` value of ``/proc/PID/<name>`` (status, smaps_rollup); 0 when gone."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _status_kb(pid: int, field_name: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
             if line.startswith(field_name + ":"):
                 return int(line.split()[1])
     except OSError:
@@ -212,12 +203,12 @@ class Worker:
 
     def rss_mb(self) -> float:
         """Resident memory of the worker and its stage processes together (MB)."""
-        return sum(_status_kb(pid, "VmRSS") for pid in self.pids()) / 1024
+        return sum(_proc_kb(pid, "status", "VmRSS") for pid in self.pids()) / 1024
 
     def pss_mb(self) -> float:
         """Proportional set size of the worker and its stage processes (MB): like RSS, but a
         page shared by several of them (libraries, the Sudachi dictionary) counts once."""
-        return sum(_rollup_kb(pid, "Pss") for pid in self.pids()) / 1024
+        return sum(_proc_kb(pid, "smaps_rollup", "Pss") for pid in self.pids()) / 1024
 
     def main_cpu_s(self) -> float:
         """User + system CPU seconds of the worker process alone (Faust, Kafka, count)."""

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import faust
 
-from workers.batches import take_batches
+from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_batches
 from workers.clean.batch import CleanBatch
 from workers.guard import StageProcess
 from workers.settings import Settings
 from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats
 from workers.topics import Topics
-
-#: Records per batch at most, and how long a batch may wait to fill: under a backlog batches
-#: fill at once; an idle pipeline pays at most this much latency per record here.
-BATCH_MAX = 64
-BATCH_WITHIN_S = 0.01
 
 
 def register(
@@ -36,5 +31,5 @@ def register(
     @app.agent(topics.raw, name="newsflow.clean")
     async def clean(stream: faust.StreamT) -> None:
         await guard.astart()
-        async for events in take_batches(stream, BATCH_MAX, BATCH_WITHIN_S):
+        async for events in take_batches(stream, STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S):
             await clean_batch(events)

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import faust
 
-from workers.batches import take_batches
+from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_batches
 from workers.extract.batch import ExtractBatch
 from workers.guard import StageProcess
 from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats
 from workers.topics import Topics
-
-#: As in the clean stage (``workers.clean.agent``).
-BATCH_MAX = 64
-BATCH_WITHIN_S = 0.01
 
 
 def register(
@@ -39,5 +35,5 @@ def register(
     @app.agent(topics.cleaned, name="newsflow.extract")
     async def extract_entities(stream: faust.StreamT) -> None:
         await guard.astart()
-        async for events in take_batches(stream, BATCH_MAX, BATCH_WITHIN_S):
+        async for events in take_batches(stream, STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S):
             await extract_batch(events)
