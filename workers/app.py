@@ -11,6 +11,7 @@ from faust.types.transports import TransportT
 
 from workers import codec
 from workers.consumer import NewsflowTransport
+from workers.count import store as table_store
 from workers.settings import Settings
 
 
@@ -47,12 +48,13 @@ class NewsflowApp(faust.App):
 def create_app(settings: Settings) -> faust.App:
     """A Faust app with no agents yet; ``workers.pipeline`` adds the stages."""
     codec.register()
+    table_store.configure(settings.store_memory_mb << 20)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     return NewsflowApp(
         settings.app_id,
         broker=settings.broker,
         broker_credentials=broker_credentials(settings),
-        store=settings.store,
+        store=table_store.store_url(settings.store),
         datadir=settings.data_dir,
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replicas,
@@ -67,6 +69,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_request_size=max(2 * settings.max_body_bytes, 1_048_576),
         producer_max_batch_size=settings.producer_max_batch_size,
         producer_linger=settings.producer_linger_ms / 1000,
+        stream_buffer_maxsize=settings.stream_buffer_maxsize,
         consumer_max_fetch_size=max(2 * settings.max_body_bytes, 4_194_304),
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),

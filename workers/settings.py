@@ -37,6 +37,8 @@ class Settings:
     partitions: int = 4
     replicas: int = 1
     store: str = "rocksdb://"
+    #: rocksdb memory of the whole worker (cache, memtables, index and filter blocks)
+    store_memory_mb: int = 64
     data_dir: str = ".newsflow"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
@@ -47,6 +49,8 @@ class Settings:
     # Producer batching: bytes per partition and request, and how long a batch may wait to fill.
     producer_max_batch_size: int = 512 * 1024
     producer_linger_ms: int = 0
+    #: records each agent may hold fetched but not yet processed (Faust's default is 4096)
+    stream_buffer_maxsize: int = 4096
     # A SIGKILLed worker's partitions wait this long before a restarted one gets them.
     session_timeout_s: float = 10.0
     # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
@@ -74,6 +78,7 @@ class Settings:
             partitions=_env_int("PARTITIONS", d.partitions),
             replicas=_env_int("REPLICAS", d.replicas),
             store=_env("STORE", d.store),
+            store_memory_mb=_env_int("STORE_MEMORY_MB", d.store_memory_mb),
             data_dir=_env("DATA_DIR", d.data_dir),
             web_host=_env("WEB_HOST", d.web_host),
             web_port=_env_int("WEB_PORT", d.web_port),
@@ -83,6 +88,7 @@ class Settings:
             stage_timeout_s=_env_float("STAGE_TIMEOUT_S", d.stage_timeout_s),
             producer_max_batch_size=_env_int("PRODUCER_MAX_BATCH_SIZE", d.producer_max_batch_size),
             producer_linger_ms=_env_int("PRODUCER_LINGER_MS", d.producer_linger_ms),
+            stream_buffer_maxsize=_env_int("STREAM_BUFFER_MAXSIZE", d.stream_buffer_maxsize),
             session_timeout_s=_env_float("SESSION_TIMEOUT_S", d.session_timeout_s),
             security_protocol=_env("SECURITY_PROTOCOL", d.security_protocol),
             sasl_mechanism=_env("SASL_MECHANISM", "") or None,
