@@ -70,7 +70,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_batch_size=settings.producer_max_batch_size,
         producer_linger=settings.producer_linger_ms / 1000,
         stream_buffer_maxsize=settings.stream_buffer_maxsize,
-        consumer_max_fetch_size=max(2 * settings.max_body_bytes, 4_194_304),
+        consumer_max_fetch_size=settings.consumer_max_fetch_bytes,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         table_cleanup_interval=60.0,

@@ -31,8 +31,10 @@ def run_worker(settings: Settings) -> None:
     import faust
 
     from workers.admin import changelog_topics, ensure_topics
+    from workers.malloc import fix_mmap_threshold
     from workers.pipeline import build_pipeline
 
+    fix_mmap_threshold()  # before the first big buffer (see workers.malloc)
     pipeline = build_pipeline(settings)
     bootstrap = bootstrap_of(settings.broker)
     asyncio.run(ensure_topics(bootstrap, settings, changelog_topics(pipeline.app)))

@@ -50,7 +50,10 @@ class Settings:
     producer_max_batch_size: int = 512 * 1024
     producer_linger_ms: int = 0
     #: records each agent may hold fetched but not yet processed (Faust's default is 4096)
-    stream_buffer_maxsize: int = 4096
+    stream_buffer_maxsize: int = 256
+    #: bytes fetched per partition per request; a larger record still comes whole (Kafka
+    #: returns at least one record batch), so this bounds prefetch memory, not record size
+    consumer_max_fetch_bytes: int = 1 << 20
     # A SIGKILLed worker's partitions wait this long before a restarted one gets them.
     session_timeout_s: float = 10.0
     # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
@@ -89,6 +92,9 @@ class Settings:
             producer_max_batch_size=_env_int("PRODUCER_MAX_BATCH_SIZE", d.producer_max_batch_size),
             producer_linger_ms=_env_int("PRODUCER_LINGER_MS", d.producer_linger_ms),
             stream_buffer_maxsize=_env_int("STREAM_BUFFER_MAXSIZE", d.stream_buffer_maxsize),
+            consumer_max_fetch_bytes=_env_int(
+                "CONSUMER_MAX_FETCH_BYTES", d.consumer_max_fetch_bytes
+            ),
             session_timeout_s=_env_float("SESSION_TIMEOUT_S", d.session_timeout_s),
             security_protocol=_env("SECURITY_PROTOCOL", d.security_protocol),
             sasl_mechanism=_env("SASL_MECHANISM", "") or None,
