@@ -205,6 +205,11 @@ class Worker:
         """Resident memory of the worker and its stage processes together (MB)."""
         return sum(_proc_kb(pid, "status", "VmRSS") for pid in self.pids()) / 1024
 
+    def main_rss_mb(self) -> float:
+        """Resident memory of the worker process alone (MB): Faust, Kafka buffers, tables."""
+        assert self.proc is not None
+        return _proc_kb(self.proc.pid, "status", "VmRSS") / 1024
+
     def pss_mb(self) -> float:
         """Proportional set size of the worker and its stage processes (MB): like RSS, but a
         page shared by several of them (libraries, the Sudachi dictionary) counts once."""
@@ -336,8 +341,9 @@ class RunResult:
     rss_end_mb: list[float]
     rss_samples_mb: list[float] = field(default_factory=list)
     main_cpu_s: float = 0.0
-    #: (pages counted, RSS MB, PSS MB) when the run passed 0, 25, 50, 75 and 100 % of its pages
-    memory_track: list[tuple[int, float, float]] = field(default_factory=list)
+    #: (pages counted, RSS MB, PSS MB, worker process RSS MB) when the run passed every tenth
+    #: of its pages
+    memory_track: list[tuple[int, float, float, float]] = field(default_factory=list)
 
     @property
     def pages_per_s(self) -> float:
@@ -379,35 +385,42 @@ def wait_assigned(
     raise RuntimeError(f"workers did not settle on {partitions} partitions within {timeout} s")
 
 
+def _memory_point(
+    workers: Sequence[Worker], done: int, rss: float
+) -> tuple[int, float, float, float]:
+    pss = sum(w.pss_mb() for w in workers)
+    return done, rss, pss, sum(w.main_rss_mb() for w in workers)
+
+
 def wait_counted(
     workers: Sequence[Worker],
     n: int,
     label: str,
     timeout: float,
     stall_s: float = 90.0,
-    track: list[tuple[int, float, float]] | None = None,
+    track: list[tuple[int, float, float, float]] | None = None,
 ) -> list[float]:
     """Block until the count stage has taken in ``n`` records and no worker lags on any topic
     (the pipeline is idle again); RSS samples (MB, summed over workers) on the way, and in
-    ``track`` (pages, RSS, PSS) at each quarter of the run. Fails when nothing moves for
-    ``stall_s`` (a stuck worker should end the run, not hang it)."""
+    ``track`` (pages, RSS, PSS, worker process RSS) at each tenth of the run. Fails when
+    nothing moves for ``stall_s`` (a stuck worker should end the run, not hang it)."""
     deadline = time.monotonic() + timeout
     last_log, rss, idle = 0.0, [], 0
     last_done, moved = -1, time.monotonic()
-    quarters = [0, n // 4, n // 2, 3 * n // 4]
+    marks = [n * i // 10 for i in range(10)]
     while True:
         stats = _poll(workers)
         rss.append(sum(w.rss_mb() for w in workers))
         done = sum(int((s.get("records_in") or {}).get("count", 0)) for s in stats)
         lag = sum(int(s.get("lag_total") or 0) for s in stats)
-        if track is not None and quarters and done >= quarters[0]:
-            while quarters and done >= quarters[0]:
-                quarters.pop(0)
-            track.append((done, rss[-1], sum(w.pss_mb() for w in workers)))
+        if track is not None and marks and done >= marks[0]:
+            while marks and done >= marks[0]:
+                marks.pop(0)
+            track.append(_memory_point(workers, done, rss[-1]))
         idle = idle + 1 if done >= n and lag == 0 and all(stats) else 0
         if idle >= 2:
             if track is not None:
-                track.append((done, rss[-1], sum(w.pss_mb() for w in workers)))
+                track.append(_memory_point(workers, done, rss[-1]))
             return rss
         if done != last_done:
             last_done, moved = done, time.monotonic()
@@ -454,7 +467,7 @@ async def throughput_run(
     rss_start = [w.rss_mb() for w in workers]
     cpu0 = [w.cpu_s() for w in workers]
     main0 = [w.main_cpu_s() for w in workers]
-    track: list[tuple[int, float, float]] = []
+    track: list[tuple[int, float, float, float]] = []
     rss = await asyncio.to_thread(wait_counted, workers, len(pages), label, timeout, track=track)
     cpu = sum(w.cpu_s() - c for w, c in zip(workers, cpu0, strict=True))
     recs = await read_enriched(bootstrap, dep.settings().enriched_topic, {p["id"] for p in pages})

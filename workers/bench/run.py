@@ -182,9 +182,11 @@ def render(r: Results) -> str:
     ]
     if r.one.memory_track:
         lines.append(
-            "| 1 worker memory along the run, pages: RSS / PSS (PSS counts a page shared by the "
-            "worker and its stage processes once) | "
-            + ", ".join(f"{d:,}: {a:.0f} / {b:.0f} MB" for d, a, b in r.one.memory_track)
+            "| 1 worker memory along the run, pages: RSS / PSS / worker process alone (RSS and "
+            "PSS include the stage processes; PSS counts a page they share once) | "
+            + ", ".join(
+                f"{d:,}: {a:.0f} / {b:.0f} / {c:.0f} MB" for d, a, b, c in r.one.memory_track
+            )
             + " |"
         )
     if r.two is not None:
