@@ -8,8 +8,10 @@ import re
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from workers.count import partition_for
 from workers.stats import LATENCY_BUCKETS, Latencies, PipelineStats
 from workers.web import dashboard
+from workers.web.live import TableSnapshot
 from workers.web.metrics import escape_label, render_metrics
 from workers.web.queries import entity_detail, trending
 
@@ -153,3 +155,39 @@ def test_top_table_aligns_wide_names() -> None:
     assert width(lines[1]) == width(lines[2]) == width(lines[0])
     assert lines[1].endswith("1,200") and "植田和男" in lines[1]
     assert "partitions 0, 1 of 4" in lines[-1] and "NOT ANSWERING: http://b" in lines[-1]
+
+
+class _KeysOnly(dict):  # type: ignore[type-arg]
+    """A table whose values must not be read: ``items`` fails, iterating the keys works."""
+
+    scans = 0
+
+    def items(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("size() decoded the values")
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.scans += 1
+        return super().__iter__()
+
+
+def test_table_size_counts_owned_keys_without_reading_values() -> None:
+    keys = [f"PERSON:p{i}" for i in range(40)]
+    table = _KeysOnly({k: value({H0: 1}) for k in keys})
+    owned = [0, 1]
+    snapshot = TableSnapshot(table, lambda: owned, 4, ttl=60.0)  # type: ignore[arg-type]
+    expected = sum(1 for k in keys if partition_for(k, 4) in (0, 1))
+    assert 0 < expected < len(keys)
+    assert snapshot.size() == expected
+    table["PERSON:new"] = value({H0: 1})
+    assert snapshot.size() == expected and table.scans == 1  # within the ttl: no new scan
+    owned = [0, 1, 2, 3]  # a rebalance: counted again at once
+    assert snapshot.size() == len(keys) + 1 and table.scans == 2
+
+
+def test_table_size_is_the_length_of_a_fresh_snapshot() -> None:
+    table = {f"LOCATION:l{i}": value({H0: i + 1}) for i in range(10)}
+    snapshot = TableSnapshot(table, lambda: [0, 1, 2, 3], 4, ttl=60.0)  # type: ignore[arg-type]
+    assert snapshot.size() == 10
+    table["LOCATION:new"] = value({H0: 1})
+    snapshot._at = -1e18  # the snapshot is due: items() scans again, and size() follows it
+    assert len(snapshot.items()) == 11 and snapshot.size() == 11
