@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import calendar
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from faust.types import TP
 from prometheus_client.parser import text_string_to_metric_families
 
+from workers.app import create_app
+from workers.batches import acting_for
 from workers.count import partition_for
+from workers.count.tables import declare_tables
+from workers.settings import Settings
 from workers.stats import LATENCY_BUCKETS, Latencies, PipelineStats
 from workers.web import dashboard
 from workers.web.live import TableSnapshot
@@ -157,6 +164,13 @@ def test_top_table_aligns_wide_names() -> None:
     assert "partitions 0, 1 of 4" in lines[-1] and "NOT ANSWERING: http://b" in lines[-1]
 
 
+class _Event:
+    """Just what the rocksdb store reads of the current event: its partition."""
+
+    def __init__(self, partition: int) -> None:
+        self.message = SimpleNamespace(partition=partition)
+
+
 class _KeysOnly(dict):  # type: ignore[type-arg]
     """A table whose values must not be read: ``items`` fails, iterating the keys works."""
 
@@ -191,3 +205,23 @@ def test_table_size_is_the_length_of_a_fresh_snapshot() -> None:
     table["LOCATION:new"] = value({H0: 1})
     snapshot._at = -1e18  # the snapshot is due: items() scans again, and size() follows it
     assert len(snapshot.items()) == 11 and snapshot.size() == 11
+
+
+def test_table_size_of_a_rocksdb_table_counts_the_owned_partitions(tmp_path: Path) -> None:
+    settings = Settings(app_id="size-test", data_dir=str(tmp_path), store="rocksdb://")
+    app = create_app(settings)
+    table = declare_tables(app, settings).entity_mentions
+    keys = [f"PERSON:人{i}" for i in range(60)]
+    for key in keys:  # each key in the rocksdb partition the count stage writes it to
+        with acting_for(_Event(partition_for(key, 4))):  # type: ignore[arg-type]
+            table.data[key] = value({H0: 1})
+    changelog = table.changelog_topic.get_topic_name()
+    owned = [1, 3]
+    actives = {TP(changelog, p) for p in owned}
+    app.assignor.assigned_actives = lambda: actives  # type: ignore[method-assign]
+    snapshot = TableSnapshot(table, lambda: owned, 4, ttl=60.0)
+    expected = sorted(k for k in keys if partition_for(k, 4) in owned)
+    assert 0 < len(expected) < len(keys)
+    assert snapshot.size() == len(expected)
+    snapshot._at = -1e18
+    assert sorted(k for k, _ in snapshot.items()) == expected  # the same keys as the values scan

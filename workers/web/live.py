@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
+from faust.stores.base import SerializedStore
 from faust.types import TableT
 from yarl import URL
 
@@ -96,6 +97,7 @@ class TableSnapshot:
         self._size = 0
         self._size_at = -1e18
         self._size_owned: set[int] = set()
+        self._partition_of_raw: dict[bytes, int] = {}
 
     def _partition(self, key: str) -> int:
         part = self._partition_of.get(key)
@@ -126,9 +128,23 @@ class TableSnapshot:
         now = time.monotonic()
         owned = set(self.owned())
         if now - self._size_at >= self.ttl or owned != self._size_owned:
-            self._size = sum(1 for k in self.table if self._partition(k) in owned)
+            self._size = self._count_keys(owned)
             self._size_at, self._size_owned = now, owned
         return self._size
+
+    def _count_keys(self, owned: set[int]) -> int:
+        store = getattr(self.table, "data", None)
+        if not isinstance(store, SerializedStore):
+            return sum(1 for k in self.table if self._partition(k) in owned)
+        # the store's raw keys (the same ones the table iterates), each decoded once ever
+        parts = self._partition_of_raw
+        n = 0
+        for raw in store._iterkeys():
+            part = parts.get(raw)
+            if part is None:
+                part = parts[raw] = partition_for(store._decode_key(raw), self.partitions)
+            n += part in owned
+        return n
 
 
 def _ident(url: URL | str) -> tuple[str, int]:
