@@ -16,7 +16,7 @@ from faust.streams import current_event
 from workers.batches import chunks, distinct_runs
 from workers.clean.batch import CleanBatch
 from workers.contracts import RecordError
-from workers.extract import Entity
+from workers.extract import EntityRow
 from workers.extract.batch import ExtractBatch
 from workers.guard import StageTimeout
 from workers.sinks import DeadLetterSink
@@ -137,10 +137,10 @@ def _cleaned(article_id: str, content_hash: str, text: str = JA) -> dict[str, An
     }  # fmt: skip
 
 
-def _tag(text: str) -> list[Entity]:
+def _tag(text: str) -> list[EntityRow]:
     if text.startswith("FAIL"):
         raise RecordError("stage_crashed", "stage process died")
-    return [Entity("東京", "LOCATION", 0, 2, "東京")] if "東京" in text else []
+    return [("東京", "LOCATION", 0, 2, "東京")] if "東京" in text else []
 
 
 def _one_by_one(records: list[tuple[dict[str, Any], int]]) -> tuple[list[Any], list[Any], dict]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
-from faust.types.transports import TransportT
+from faust.types.transports import ProducerT, TransportT
 
 from workers import codec
 from workers.consumer import NewsflowTransport
@@ -35,14 +35,33 @@ def broker_credentials(settings: Settings) -> Any:
     return None
 
 
+#: Table changelog records waiting in Faust's producer buffer before the consumer stops handing
+#: records to the agents until that many of them are sent (Faust's ``ProducerBuffer``
+#: default is 100). The count stage writes ~1,000 keys per batch under a backlog, each one a
+#: changelog record, so with 100 nearly every incoming record ran that flush: one
+#: ``asyncio.wait_for`` (a task and a timer) per record sent, and a "producer buffer full"
+#: warning per incoming record (~7 % of the worker process). The buffer drains on its own all
+#: the time and the consumer flushes it completely before every commit; the bound stays, a
+#: batch's writes above the default, so a producer that cannot keep up still stops the
+#: consumer (with 20,000 the buffer was seen to grow past it, holding memory instead).
+PRODUCER_BUFFER_MAX_MESSAGES = 2_000
+
+
 class NewsflowApp(faust.App):
-    """faust.App whose Kafka consumer re-reads offset jumps (``workers.consumer``)."""
+    """faust.App whose Kafka consumer re-reads offset jumps (``workers.consumer``) and whose
+    producer buffer holds a count batch's changelog records without stalling the consumer."""
 
     def _new_transport(self) -> TransportT:
         url = self.conf.broker_consumer[0]
         if url.scheme in ("kafka", "aiokafka"):
             return NewsflowTransport(self.conf.broker_consumer, self)
         return super()._new_transport()
+
+    def _new_producer(self) -> ProducerT:
+        producer = super()._new_producer()
+        buffer: Any = producer.buffer  # ProducerBufferT does not declare max_messages
+        buffer.max_messages = PRODUCER_BUFFER_MAX_MESSAGES
+        return producer
 
 
 def create_app(settings: Settings) -> faust.App:

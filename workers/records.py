@@ -12,7 +12,7 @@ from typing import Any
 from workers import PIPELINE_VERSION
 from workers.clean import CleanedPage
 from workers.contracts import content_hash
-from workers.extract import Entity
+from workers.extract import Entity, EntityRow
 
 _PASSED_THROUGH = ("id", "url", "source", "fetched_at", "lang")
 
@@ -41,11 +41,16 @@ def mention_counts(entities: list[Entity]) -> dict[str, int]:
     return dict(Counter(e.key for e in entities))
 
 
-def enriched_record(cleaned: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
-    """Cleaned record + entities -> record for ``articles.enriched``."""
+def enriched_record(cleaned: dict[str, Any], entities: list[EntityRow]) -> dict[str, Any]:
+    """Cleaned record + entities (as the extract stage process sends them, ``EntityRow``
+    tuples) -> record for ``articles.enriched``; the same fields as ``Entity.as_dict`` and
+    ``mention_counts`` give."""
     record = dict(cleaned)
-    record["entities"] = [e.as_dict() for e in entities]
-    record["mentions"] = mention_counts(entities)
+    record["entities"] = [
+        {"text": text, "type": type_, "start": start, "end": end, "normalized": normalized}
+        for text, type_, start, end, normalized in entities
+    ]
+    record["mentions"] = dict(Counter(f"{row[1]}:{row[4]}" for row in entities))
     record["timestamps"] = {**cleaned.get("timestamps", {}), "enriched": time.time()}
     record["pipeline_version"] = PIPELINE_VERSION
     return record

@@ -7,7 +7,7 @@ do only the CPU-bound part, which is what needs a hard time bound.
 from __future__ import annotations
 
 from workers.clean import clean_page
-from workers.extract import Entity, get_extractor
+from workers.extract import EntityRow, get_extractor
 
 
 def clean_job(body: str, content_type: str | None) -> tuple[str, str | None, str | None]:
@@ -16,9 +16,11 @@ def clean_job(body: str, content_type: str | None) -> tuple[str, str | None, str
     return page.text, page.title, page.published_at
 
 
-def extract_job(text: str) -> list[Entity]:
-    """The entities of one cleaned text."""
-    return get_extractor()(text)
+def extract_job(text: str) -> list[EntityRow]:
+    """The entities of one cleaned text, as plain tuples: they unpickle in C in the worker
+    process, where ``Entity`` dataclasses went through ``dataclasses.fields`` and a setattr
+    per field and object (``workers.records.enriched_record`` takes the tuples)."""
+    return get_extractor().rows(text)
 
 
 def warm_clean() -> None:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import calendar
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from faust.types import TP
 from prometheus_client.parser import text_string_to_metric_families
 
+from workers.app import create_app
+from workers.batches import acting_for
+from workers.count import partition_for
+from workers.count.tables import declare_tables
+from workers.settings import Settings
 from workers.stats import LATENCY_BUCKETS, Latencies, PipelineStats
 from workers.web import dashboard
+from workers.web.live import TableSnapshot
 from workers.web.metrics import escape_label, render_metrics
 from workers.web.queries import entity_detail, trending
 
@@ -153,3 +162,66 @@ def test_top_table_aligns_wide_names() -> None:
     assert width(lines[1]) == width(lines[2]) == width(lines[0])
     assert lines[1].endswith("1,200") and "植田和男" in lines[1]
     assert "partitions 0, 1 of 4" in lines[-1] and "NOT ANSWERING: http://b" in lines[-1]
+
+
+class _Event:
+    """Just what the rocksdb store reads of the current event: its partition."""
+
+    def __init__(self, partition: int) -> None:
+        self.message = SimpleNamespace(partition=partition)
+
+
+class _KeysOnly(dict):  # type: ignore[type-arg]
+    """A table whose values must not be read: ``items`` fails, iterating the keys works."""
+
+    scans = 0
+
+    def items(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("size() decoded the values")
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.scans += 1
+        return super().__iter__()
+
+
+def test_table_size_counts_owned_keys_without_reading_values() -> None:
+    keys = [f"PERSON:p{i}" for i in range(40)]
+    table = _KeysOnly({k: value({H0: 1}) for k in keys})
+    owned = [0, 1]
+    snapshot = TableSnapshot(table, lambda: owned, 4, ttl=60.0)  # type: ignore[arg-type]
+    expected = sum(1 for k in keys if partition_for(k, 4) in (0, 1))
+    assert 0 < expected < len(keys)
+    assert snapshot.size() == expected
+    table["PERSON:new"] = value({H0: 1})
+    assert snapshot.size() == expected and table.scans == 1  # within the ttl: no new scan
+    owned = [0, 1, 2, 3]  # a rebalance: counted again at once
+    assert snapshot.size() == len(keys) + 1 and table.scans == 2
+
+
+def test_table_size_is_the_length_of_a_fresh_snapshot() -> None:
+    table = {f"LOCATION:l{i}": value({H0: i + 1}) for i in range(10)}
+    snapshot = TableSnapshot(table, lambda: [0, 1, 2, 3], 4, ttl=60.0)  # type: ignore[arg-type]
+    assert snapshot.size() == 10
+    table["LOCATION:new"] = value({H0: 1})
+    snapshot._at = -1e18  # the snapshot is due: items() scans again, and size() follows it
+    assert len(snapshot.items()) == 11 and snapshot.size() == 11
+
+
+def test_table_size_of_a_rocksdb_table_counts_the_owned_partitions(tmp_path: Path) -> None:
+    settings = Settings(app_id="size-test", data_dir=str(tmp_path), store="rocksdb://")
+    app = create_app(settings)
+    table = declare_tables(app, settings).entity_mentions
+    keys = [f"PERSON:人{i}" for i in range(60)]
+    for key in keys:  # each key in the rocksdb partition the count stage writes it to
+        with acting_for(_Event(partition_for(key, 4))):  # type: ignore[arg-type]
+            table.data[key] = value({H0: 1})
+    changelog = table.changelog_topic.get_topic_name()
+    owned = [1, 3]
+    actives = {TP(changelog, p) for p in owned}
+    app.assignor.assigned_actives = lambda: actives  # type: ignore[method-assign]
+    snapshot = TableSnapshot(table, lambda: owned, 4, ttl=60.0)
+    expected = sorted(k for k in keys if partition_for(k, 4) in owned)
+    assert 0 < len(expected) < len(keys)
+    assert snapshot.size() == len(expected)
+    snapshot._at = -1e18
+    assert sorted(k for k, _ in snapshot.items()) == expected  # the same keys as the values scan

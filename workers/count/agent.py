@@ -25,7 +25,7 @@ from workers.count.mentions import (
     encode_mentions,
     pack_items,
 )
-from workers.count.tables import Tables
+from workers.count.tables import Tables, reader
 from workers.settings import Settings
 from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats
@@ -50,6 +50,7 @@ def register(
     @app.agent(topics.enriched, name="newsflow.count")
     async def plan_counts(stream: faust.StreamT) -> None:
         """Per article: the signed changes its new version makes, sent to the key's partition."""
+        get_article = reader(tables.articles)
         async for events in _batches(stream):
             known: dict[str, Any] = {}  # article id -> state after this batch's records so far
             dirty: dict[str, faust.EventT] = {}  # article id -> record whose state to write
@@ -63,7 +64,7 @@ def register(
                     article_id = article["id"]
                     if article_id not in known:
                         with acting_for(event):
-                            known[article_id] = tables.articles.get(article_id)
+                            known[article_id] = get_article(article_id)
                     source = (msg.partition, msg.offset)
                     state, changes = plan_article(known[article_id], article, source)
                     for partition, part_changes in split_by_partition(changes, partitions).items():
@@ -92,6 +93,7 @@ def register(
     @app.agent(topics.mentions, name="newsflow.count-apply")
     async def apply_counts(stream: faust.StreamT) -> None:
         """Per key: add the changes unless this source record was applied already."""
+        readers = {"e": reader(tables.entity_mentions), "t": reader(tables.type_mentions)}
         async for events in _batches(stream):
             by_partition: dict[int, list[faust.EventT]] = {}
             for event in events:
@@ -105,7 +107,7 @@ def register(
                         await dead.send("count", exc, event)
                 try:
                     with acting_for(part_events[-1]):
-                        changed = apply_items(lambda key: _table(tables, key).get(key[1]), items)
+                        changed = apply_items(lambda key: readers[key[0]](key[1]), items)
                         for key, value in changed.items():
                             _table(tables, key)[key[1]] = value
                 except Exception as exc:  # an escaping exception would stop the agent

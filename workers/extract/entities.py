@@ -20,7 +20,18 @@ from workers.extract.model import OUTPUT_TYPE
 from workers.extract.rules import SPAN_RULES
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, split_for_sudachi
 
-__all__ = ["SUDACHI_MAX_BYTES", "Entity", "EntityExtractor", "get_extractor", "split_for_sudachi"]
+__all__ = [
+    "SUDACHI_MAX_BYTES",
+    "Entity",
+    "EntityExtractor",
+    "EntityRow",
+    "get_extractor",
+    "split_for_sudachi",
+]
+
+#: An entity as a plain tuple, ``Entity``'s fields in order: (text, type, start, end,
+#: normalized). What the extract stage process sends back (``workers.stagejobs``).
+EntityRow = tuple[str, str, int, int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +77,11 @@ class EntityExtractor:
         self.span_rules = SPAN_RULES
 
     def __call__(self, text: str) -> list[Entity]:
-        return [Entity(m.text, m.type, m.start, m.end, m.normalized) for m in self.mentions(text)]
+        return [Entity(*row) for row in self.rows(text)]
+
+    def rows(self, text: str) -> list[EntityRow]:
+        """The entities of a text as plain tuples (what ``__call__`` wraps as Entity)."""
+        return [(m.text, m.type, m.start, m.end, m.normalized) for m in self.mentions(text)]
 
     def mentions(self, text: str) -> list[Mention]:
         """The entities of a text as canonical.Mention records (what __call__ wraps as Entity;

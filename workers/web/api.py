@@ -58,8 +58,8 @@ def register(app: faust.App, tables: Tables, stats: PipelineStats) -> None:
 
     def table_sizes() -> dict[str, int]:
         return {
-            "entity-mentions": len(entities.items()),
-            "type-mentions": len(types.items()),
+            "entity-mentions": entities.size(),
+            "type-mentions": types.size(),
             "articles": articles.size(),
         }
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
+from faust.stores.base import SerializedStore
 from faust.types import TableT
 from yarl import URL
 
@@ -93,6 +94,10 @@ class TableSnapshot:
         self._at = -1e18
         self._owned: set[int] = set()
         self._partition_of: dict[str, int] = {}  # murmur2 in Python: once per key
+        self._size = 0
+        self._size_at = -1e18
+        self._size_owned: set[int] = set()
+        self._partition_of_raw: dict[bytes, int] = {}
 
     def _partition(self, key: str) -> int:
         part = self._partition_of.get(key)
@@ -109,7 +114,37 @@ class TableSnapshot:
                 (k, v) for k, v in self.table.items() if v and self._partition(k) in owned
             ]
             self._at = now
+            self._size, self._size_at, self._size_owned = len(self._items), now, owned
         return self._items
+
+    def size(self) -> int:
+        """``len(items())``, but counted from the keys alone when the snapshot is not fresh:
+        ``/api/stats`` (polled twice a second by the bench and the dashboard) wants only the
+        number, and decoding every value of the entity table for it was ~9 % of the worker
+        process. Same ``ttl`` and rebalance rule as ``items``, and one figure shared with it
+        (a fresh snapshot's length is the size). A key counts when its value is truthy in
+        ``items``; the count tables never hold a falsy value (every write is a non-empty
+        dict, and a deleted key is gone from the store), so every key counts here."""
+        now = time.monotonic()
+        owned = set(self.owned())
+        if now - self._size_at >= self.ttl or owned != self._size_owned:
+            self._size = self._count_keys(owned)
+            self._size_at, self._size_owned = now, owned
+        return self._size
+
+    def _count_keys(self, owned: set[int]) -> int:
+        store = getattr(self.table, "data", None)
+        if not isinstance(store, SerializedStore):
+            return sum(1 for k in self.table if self._partition(k) in owned)
+        # the store's raw keys (the same ones the table iterates), each decoded once ever
+        parts = self._partition_of_raw
+        n = 0
+        for raw in store._iterkeys():
+            part = parts.get(raw)
+            if part is None:
+                part = parts[raw] = partition_for(store._decode_key(raw), self.partitions)
+            n += part in owned
+        return n
 
 
 def _ident(url: URL | str) -> tuple[str, int]:
