@@ -41,16 +41,13 @@ def mention_counts(entities: list[Entity]) -> dict[str, int]:
     return dict(Counter(e.key for e in entities))
 
 
-def enriched_record(cleaned: dict[str, Any], entities: list[EntityRow]) -> dict[str, Any]:
+def enriched_record(cleaned: dict[str, Any], rows: list[EntityRow]) -> dict[str, Any]:
     """Cleaned record + entities (as the extract stage process sends them, ``EntityRow``
-    tuples) -> record for ``articles.enriched``; the same fields as ``Entity.as_dict`` and
-    ``mention_counts`` give."""
+    tuples) -> record for ``articles.enriched``."""
+    entities = [Entity(*row) for row in rows]
     record = dict(cleaned)
-    record["entities"] = [
-        {"text": text, "type": type_, "start": start, "end": end, "normalized": normalized}
-        for text, type_, start, end, normalized in entities
-    ]
-    record["mentions"] = dict(Counter(f"{row[1]}:{row[4]}" for row in entities))
+    record["entities"] = [e.as_dict() for e in entities]
+    record["mentions"] = mention_counts(entities)
     record["timestamps"] = {**cleaned.get("timestamps", {}), "enriched": time.time()}
     record["pipeline_version"] = PIPELINE_VERSION
     return record

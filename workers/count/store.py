@@ -8,7 +8,7 @@ shares one LRU cache; memtables are charged to that cache (one write-buffer mana
 index/filter blocks live in it too, so the store's memory is bounded by one number
 (``NEWSFLOW_STORE_MEMORY_MB``) whatever the partitions or the data.
 
-Selected by the store URL ``rocksdb://`` (``store_class``); the files on disk are Faust's.
+Selected by the store URL ``rocksdb://`` (``store_url``); the files on disk are Faust's.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def configure(memory_bytes: int) -> None:
 
 
 def usage() -> dict[str, int]:
-    """Bytes in the shared cache now (memtables included) and the budget; for the stats."""
+    """Bytes in the shared cache now (memtables included) and the budget (what the tests check)."""
     with _lock:
         cache = _shared.get("cache")
         if cache is None:
