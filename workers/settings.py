@@ -54,6 +54,10 @@ class Settings:
     #: bytes fetched per partition per request; a larger record still comes whole (Kafka
     #: returns at least one record batch), so this bounds prefetch memory, not record size
     consumer_max_fetch_bytes: int = 1 << 20
+    #: how long the count stage gathers mention changes before it writes them: each key is
+    #: written (a rocksdb put and a changelog record) once per flush, so a longer flush writes
+    #: less; the counts trail the enriched topic by up to this much
+    count_flush_s: float = 1.0
     # A SIGKILLed worker's partitions wait this long before a restarted one gets them.
     session_timeout_s: float = 10.0
     # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
@@ -95,6 +99,7 @@ class Settings:
             consumer_max_fetch_bytes=_env_int(
                 "CONSUMER_MAX_FETCH_BYTES", d.consumer_max_fetch_bytes
             ),
+            count_flush_s=_env_float("COUNT_FLUSH_S", d.count_flush_s),
             session_timeout_s=_env_float("SESSION_TIMEOUT_S", d.session_timeout_s),
             security_protocol=_env("SECURITY_PROTOCOL", d.security_protocol),
             sasl_mechanism=_env("SASL_MECHANISM", "") or None,

@@ -14,6 +14,7 @@ from workers.count import plan_article, split_by_partition
 from workers.count.mentions import (
     Item,
     TableKey,
+    apply_in_runs,
     apply_items,
     decode_mentions,
     encode_mentions,
@@ -104,3 +105,21 @@ def test_pack_items_keeps_order_and_bounds_message_size() -> None:
     assert [it for chunk in packed for it in chunk] == items
     assert all(sum(len(c) for _, c in chunk) <= 5 for chunk in packed)
     assert pack_items([]) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_flush_applied_in_runs_equals_one_apply(seed: int) -> None:
+    """The apply agent pauses between runs of a flush; what it writes must not depend on that."""
+    stream = _stream(200, seed)
+    tables = BatchTables()
+    tables.count_batch([(art, o) for o, art in enumerate(stream[:50])])  # keys already stored
+    items: list[Item] = []
+    for offset, art in enumerate(stream):
+        _, changes = plan_article(None, art, (0, offset))
+        items.append(((0, offset), changes))
+    items += items[10:40]  # a replay inside the flush: applied once
+    whole = apply_items(tables.keys.get, items)
+    runs = list(apply_in_runs(tables.keys.get, items, max_changes=7))
+    assert len(runs) > 10  # really in runs
+    assert runs[-1] == whole
+    assert whole  # something changed

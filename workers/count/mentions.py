@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -196,3 +196,20 @@ def apply_items(
             else:
                 values[key] = current
     return dirty
+
+
+def apply_in_runs(
+    get: Callable[[TableKey], dict[str, Any] | None], items: list[Item], max_changes: int
+) -> Iterator[dict[TableKey, dict[str, Any]]]:
+    """``apply_items`` over ``items`` in runs of at most ``max_changes`` changes, so a caller
+    can pause between runs (a count flush can carry tens of thousands of changes). Yields the
+    keys changed so far with their values after each run; a later run reads what an earlier
+    one changed, so the last yield equals ``apply_items(get, items)``."""
+    changed: dict[TableKey, dict[str, Any]] = {}
+
+    def current(key: TableKey) -> dict[str, Any] | None:
+        return changed[key] if key in changed else get(key)
+
+    for run in pack_items(items, max_changes):
+        changed.update(apply_items(current, run))
+        yield changed
