@@ -108,21 +108,43 @@ def apply_changes(
     """The table value after all ``changes`` of one key from one source record, or None when
     that record was applied to this key already (a replay)."""
     part, offset = str(source[0]), source[1]
-    applied: dict[str, int] = dict(value["applied"]) if value else {}
-    if applied.get(part, -1) >= offset:
+    if _applied(value, part, offset):
         return None
-    hours: dict[str, int] = dict(value["hours"]) if value else {}
-    total = value["total"] if value else 0
+    new_value = _own_copy(value)
+    _add_changes(new_value, changes, part, offset, retention_hours)
+    return new_value
+
+
+def _applied(value: dict[str, Any] | None, part: str, offset: int) -> bool:
+    return value is not None and value["applied"].get(part, -1) >= offset
+
+
+def _own_copy(value: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of a table value that may be changed in place (the one read is left alone)."""
+    if value is None:
+        return {"total": 0, "hours": {}, "applied": {}}
+    return {"total": value["total"], "hours": dict(value["hours"]),
+            "applied": dict(value["applied"])}  # fmt: skip
+
+
+def _add_changes(
+    value: dict[str, Any], changes: list[Change], part: str, offset: int, retention_hours: int
+) -> None:
+    """Add one source record's changes of one key to ``value``, in place."""
+    hours: dict[str, int] = value["hours"]
+    total: int = value["total"]
     for _, _, hour, delta in changes:
         total += delta
-        hours[hour] = hours.get(hour, 0) + delta
-        if not hours[hour]:
-            del hours[hour]
+        count = hours.get(hour, 0) + delta
+        if count:
+            hours[hour] = count
+        else:
+            hours.pop(hour, None)
+    value["total"] = total
     if len(hours) > retention_hours:
         for old in sorted(hours)[: len(hours) - retention_hours]:
             del hours[old]
-    applied[part] = offset
-    return {"total": total, "hours": hours, "applied": applied}
+    value["applied"][part] = offset
 
 
 def group_by_key(changes: list[Change]) -> dict[tuple[str, str], list[Change]]:
@@ -181,20 +203,23 @@ def apply_items(
     get: Callable[[TableKey], dict[str, Any] | None], items: list[Item]
 ) -> dict[TableKey, dict[str, Any]]:
     """Apply the items of one partition in order, each key read once through ``get`` and
-    kept in memory; returns the keys to write with their final values (one write per key
-    instead of one per key per record). Same result as applying the items one by one: a
-    key's value holds the last applied offset of every source partition, so a replayed
-    record is dropped per key exactly as ``apply_changes`` does."""
+    copied once, then changed in place; returns the keys to write with their final values (one
+    write per key instead of one per key per record). Same result as ``apply_changes`` item by
+    item: a key's value holds the last applied offset of every source partition, so a replayed
+    record is dropped per key exactly as there."""
     values: dict[TableKey, dict[str, Any] | None] = {}
     dirty: dict[TableKey, dict[str, Any]] = {}
     for source, changes in items:
+        part, offset = str(source[0]), source[1]
         for key, key_changes in group_by_key(changes).items():
             current = values[key] if key in values else get(key)
-            new_value = apply_changes(current, key_changes, source)
-            if new_value is not None:
-                values[key] = dirty[key] = new_value
-            else:
+            if _applied(current, part, offset):
                 values[key] = current
+                continue
+            owned = dirty.get(key)
+            if owned is None:
+                owned = values[key] = dirty[key] = _own_copy(current)
+            _add_changes(owned, key_changes, part, offset, DEFAULT_RETENTION_HOURS)
     return dirty
 
 
