@@ -208,6 +208,21 @@ def test_compiled_scan_is_the_python_scan() -> None:
     assert c.types == py.types
 
 
+def test_compiled_scan_repeats_through_its_surface_cache() -> None:
+    """Known tokens come from scan's surface cache (keyed by the chunk's code points, so the same
+    surface in a chunk of another str kind must match): a second scan, and one after the type
+    cache starts over, give what the first gave."""
+    if compiled_decoder_class() is None:
+        pytest.skip("_viterbi not built")
+    c = TypeTagger(_tokenizer().pos_name, compiled=True)
+    texts = [*_texts(), "ab cd", "東京ab cd", "𠮷野家ab cd東京", "ab cd"]
+    first = [c.scan(_scan_inputs(text)) for text in texts]
+    assert [c.scan(_scan_inputs(text)) for text in texts] == first
+    c.bound(max_types=1)
+    assert c.decoder.n_types() == 1
+    assert [c.scan(_scan_inputs(text)) for text in reversed(texts)] == first[::-1]
+
+
 class _Morpheme:
     """A hand-made morpheme: what scan reads of Sudachi's."""
 

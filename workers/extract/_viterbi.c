@@ -33,6 +33,13 @@
 #define F_BREAK 4
 
 typedef struct {
+    uint64_t hash;
+    long pos;
+    Py_ssize_t id;
+    PyObject *surface;  /* owned */
+} SurfaceEntry;
+
+typedef struct {
     PyObject_HEAD
     int L;
     int o_label;
@@ -67,9 +74,17 @@ typedef struct {
     int *back;
     int *ids;
     uint8_t *labels;
+    /* scan(): (POS id, surface) -> (surface str, type id), hashed over the chunk's code points
+     * so that a known token needs no new str and no dict lookups (see scan_chunk) */
+    SurfaceEntry *sc_tab;  /* open addressing; an empty slot has surface NULL */
+    size_t sc_cap, sc_count;  /* cap: 0 or a power of 2 */
 } Decoder;
 
+static void surface_cache_clear(Decoder *self);
+
 static void Decoder_dealloc(Decoder *self) {
+    surface_cache_clear(self);
+    PyMem_Free(self->sc_tab);
     Py_XDECREF(self->types);
     Py_XDECREF(self->pos_info);
     Py_XDECREF(self->pos_cache);
@@ -798,16 +813,25 @@ static void resolve_morpheme_type(Decoder *self, PyObject *m) {
     self->m_pos = noargs_cfunction(tp, self->s_pos);
 }
 
-/* Append token k of the scan (surface s, POS id p, start offset st) to the lists, its type id
- * to self->ids. Steals s and st; borrows p. */
-static int scan_token(Decoder *self, Py_ssize_t k, PyObject *s, PyObject *p, PyObject *st,
-                      PyObject *surface, PyObject *pos, PyObject *starts) {
-    if (!s || !st) { Py_XDECREF(s); Py_XDECREF(st); return -1; }
+/* Append token k of the scan (surface s, POS id p, start offset st) to the lists and make room
+ * for its type id in self->ids. Borrows s and p, steals st. */
+static int append_token(Decoder *self, Py_ssize_t k, PyObject *s, PyObject *p, PyObject *st,
+                        PyObject *surface, PyObject *pos, PyObject *starts) {
+    if (!st) return -1;
     int r = PyList_Append(surface, s);
     if (r == 0) r = PyList_Append(pos, p);
     if (r == 0) r = PyList_Append(starts, st);
     Py_DECREF(st);
-    if (r < 0 || grow_scratch(self, k + 2) < 0) { Py_DECREF(s); return -1; }
+    return r < 0 || grow_scratch(self, k + 2) < 0 ? -1 : 0;
+}
+
+/* Append token k of the scan (surface s, POS id p, start offset st) to the lists, its type id
+ * to self->ids (looked up in self->types, registered on first sight). Steals s and st; borrows
+ * p. */
+static int scan_token(Decoder *self, Py_ssize_t k, PyObject *s, PyObject *p, PyObject *st,
+                      PyObject *surface, PyObject *pos, PyObject *starts) {
+    if (!s) { Py_XDECREF(st); return -1; }
+    if (append_token(self, k, s, p, st, surface, pos, starts) < 0) { Py_DECREF(s); return -1; }
     Py_ssize_t id = -1;
     PyObject *by_surface = PyDict_GetItemWithError(self->types, p);
     PyObject *t = by_surface ? PyDict_GetItemWithError(by_surface, s) : NULL;
@@ -820,6 +844,79 @@ static int scan_token(Decoder *self, Py_ssize_t k, PyObject *s, PyObject *p, PyO
     }
     self->ids[k] = (int)id;
     return 0;
+}
+
+/* --- the surface cache of scan_chunk ----------------------------------------------------------
+ * Why: a text's tokens are nearly all known types, yet each one cost a new str (the chunk
+ * slice), its hash and two dict lookups (POS, then surface). The cache hashes the slice in
+ * place and hands back the str and type id seen before. It only mirrors self->types (filled on
+ * a miss, from the dict or make_type) and is emptied with it (forget()). */
+
+static uint64_t slice_hash(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, long pos) {
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)pos;  /* FNV-1a over code points */
+    for (Py_ssize_t i = a; i < b; i++) {
+        h ^= PyUnicode_READ(kind, data, i);
+        h *= 0x100000001b3ULL;
+    }
+    h ^= h >> 32;  /* spread the high bits into the low ones the table mask keeps */
+    h *= 0xd6e8feb86659fd93ULL;
+    return h ^ (h >> 32);
+}
+
+/* Whether str s has the code points data[a..b) (of the given kind). */
+static int slice_equal(PyObject *s, int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    Py_ssize_t n = b - a;
+    if (PyUnicode_GET_LENGTH(s) != n) return 0;
+    int sk = PyUnicode_KIND(s);
+    const void *sd = PyUnicode_DATA(s);
+    if (sk == kind) return memcmp(sd, (const char *)data + a * kind, (size_t)n * kind) == 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyUnicode_READ(sk, sd, i) != PyUnicode_READ(kind, data, a + i)) return 0;
+    return 1;
+}
+
+/* The entry of (pos, data[a..b)) with hash h, or the empty slot where it would go (or NULL
+ * when the table is not allocated yet). */
+static SurfaceEntry *surface_cache_find(Decoder *self, uint64_t h, long pos, int kind,
+                                        const void *data, Py_ssize_t a, Py_ssize_t b) {
+    if (!self->sc_cap) return NULL;
+    size_t mask = self->sc_cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        SurfaceEntry *e = self->sc_tab + i;
+        if (!e->surface || (e->hash == h && e->pos == pos && slice_equal(e->surface, kind, data, a, b)))
+            return e;
+    }
+}
+
+/* Add an entry known to be absent; keeps the table at most half full. */
+static int surface_cache_add(Decoder *self, uint64_t h, long pos, PyObject *surface,
+                             Py_ssize_t id) {
+    if ((self->sc_count + 1) * 2 > self->sc_cap) {
+        size_t cap = self->sc_cap ? self->sc_cap * 2 : 4096;
+        SurfaceEntry *tab = PyMem_Calloc(cap, sizeof(SurfaceEntry));
+        if (!tab) { PyErr_NoMemory(); return -1; }
+        for (size_t i = 0; i < self->sc_cap; i++) {
+            SurfaceEntry *e = self->sc_tab + i;
+            if (!e->surface) continue;
+            size_t j = (size_t)e->hash & (cap - 1);
+            while (tab[j].surface) j = (j + 1) & (cap - 1);
+            tab[j] = *e;
+        }
+        PyMem_Free(self->sc_tab);
+        self->sc_tab = tab;
+        self->sc_cap = cap;
+    }
+    size_t mask = self->sc_cap - 1, i = (size_t)h & mask;
+    while (self->sc_tab[i].surface) i = (i + 1) & mask;
+    Py_INCREF(surface);
+    self->sc_tab[i] = (SurfaceEntry){h, pos, id, surface};
+    self->sc_count++;
+    return 0;
+}
+
+static void surface_cache_clear(Decoder *self) {
+    for (size_t i = 0; i < self->sc_cap; i++) Py_CLEAR(self->sc_tab[i].surface);
+    self->sc_count = 0;
 }
 
 /* One chunk, the exact way: each morpheme's surface() and begin(). For morpheme lists whose
@@ -859,6 +956,8 @@ static Py_ssize_t scan_chunk(Decoder *self, Py_ssize_t k, PyObject *text, Py_ssi
                              PyObject *morphemes, PyObject *surface, PyObject *pos,
                              PyObject *starts) {
     Py_ssize_t k0 = k, len = PyUnicode_GET_LENGTH(text), prev = 0;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
     PyObject *it = PyObject_GetIter(morphemes);
     if (!it) return -1;
     iternextfunc next = Py_TYPE(it)->tp_iternext;
@@ -880,8 +979,21 @@ static Py_ssize_t scan_chunk(Decoder *self, Py_ssize_t k, PyObject *text, Py_ssi
         Py_XDECREF(e);
         if (!p || (ev == -1 && PyErr_Occurred())) { Py_XDECREF(p); Py_DECREF(it); return -1; }
         if (ev <= prev || ev > len) { tiles = 0; Py_DECREF(p); break; }
-        int r = scan_token(self, k++, PyUnicode_Substring(text, prev, ev), p,
+        long pv = PyLong_AsLong(p);
+        int r = pv == -1 && PyErr_Occurred() ? -1 : 0;
+        uint64_t h = slice_hash(kind, data, prev, ev, pv);
+        SurfaceEntry *hit = r < 0 ? NULL : surface_cache_find(self, h, pv, kind, data, prev, ev);
+        if (r == 0 && hit && hit->surface) {  /* a known token: its str and type id */
+            r = append_token(self, k, hit->surface, p, PyLong_FromSsize_t(prev + offset),
+                             surface, pos, starts);
+            if (r == 0) self->ids[k] = (int)hit->id;
+        } else if (r == 0) {
+            r = scan_token(self, k, PyUnicode_Substring(text, prev, ev), p,
                            PyLong_FromSsize_t(prev + offset), surface, pos, starts);
+            if (r == 0)
+                r = surface_cache_add(self, h, pv, PyList_GET_ITEM(surface, k), self->ids[k]);
+        }
+        k++;
         Py_DECREF(p);
         if (r < 0) { Py_DECREF(it); return -1; }
         prev = ev;
@@ -943,6 +1055,7 @@ static PyObject *Decoder_len(Decoder *self, PyObject *unused) {
 /* forget(): drop every type but the sentinel (the caller clears its type dict too). */
 static PyObject *Decoder_forget(Decoder *self, PyObject *unused) {
     if (self->ntypes > 1) self->ntypes = 1;
+    surface_cache_clear(self);
     Py_RETURN_NONE;
 }
 

@@ -58,9 +58,14 @@ def resolve_aliases(mentions: list[Mention]) -> list[Mention]:
     different full names fit equally) keeps its own form.
     """
     seen: dict[str, list[str]] = {}
+    # Per type, the names so far in one string. An alias is a prefix, suffix or ・-part of its
+    # full name, so always a substring: one `in` over this string rules out most mentions
+    # before the pairwise checks (which were most of this function's time).
+    joined: dict[str, str] = {}
     for m in mentions:
         names = seen.setdefault(m.type, [])
-        fits = [f for f in names if _is_alias(m.normalized, f, m.type)]
+        fits = ([f for f in names if _is_alias(m.normalized, f, m.type)]
+                if m.normalized in joined.get(m.type, "") else [])
         if fits:
             best = max(len(f) for f in fits)
             longest = {f for f in fits if len(f) == best}
@@ -69,4 +74,5 @@ def resolve_aliases(mentions: list[Mention]) -> list[Mention]:
                 continue
         if m.normalized not in names:
             names.append(m.normalized)
+            joined[m.type] = joined.get(m.type, "") + "\n" + m.normalized
     return mentions

@@ -31,7 +31,8 @@ FORMAT = 1
 NPOS = 5  # score blocks per type: own, as -1, +1, -2, +2 neighbour (export.TEMPLATES)
 F_NEVER, F_END_AFTER, F_BREAK = 1, 2, 4  # type flags, as in _viterbi.c
 # A long-running worker meets new types forever (numbers, names, URLs); each costs a 440-byte
-# block and a dict entry, so past this many the cache starts over (re-registering is ~1 us).
+# block, a dict entry and (compiled) a scan cache slot, so past this many the cache starts over
+# (re-registering is ~1 us).
 MAX_TYPES = 100_000
 
 

@@ -109,17 +109,26 @@ class Tokens:
         starts = self.starts()
         return starts[a], starts[b - 1] + len(self.surface[b - 1])
 
+    def _chunk_of(self, i: int) -> int:
+        """Index into _chunks of the chunk that holds token i."""
+        chunks = self._chunks
+        return 0 if len(chunks) == 1 else bisect_right(chunks, i, key=lambda c: c[0]) - 1
+
     def norms(self, a: int, b: int) -> list[str]:
-        """Sudachi's normalized forms of tokens a .. b-1."""
-        first, _, morphemes = self._chunks[0]
-        if len(self._chunks) > 1 or morphemes is None:
+        """Sudachi's normalized forms of tokens a .. b-1.
+
+        A name lies within one chunk (line), so the chunk is found once, not per token.
+        """
+        k = self._chunk_of(a)
+        first, _, morphemes = self._chunks[k]
+        last = self._chunks[k + 1][0] if k + 1 < len(self._chunks) else len(self.surface)
+        if morphemes is None or b > last:
             return [self.norm(i) for i in range(a, b)]
         return [morphemes[i].normalized_form() for i in range(a - first, b - first)]
 
     def norm(self, i: int) -> str:
         """Sudachi's normalized form of token i (its surface for hand-made Tokens)."""
-        k = 0 if len(self._chunks) == 1 else bisect_right(self._chunks, i, key=lambda c: c[0]) - 1
-        first, _, morphemes = self._chunks[k]
+        first, _, morphemes = self._chunks[self._chunk_of(i)]
         if morphemes is None:
             return self.surface[i]
         form: str = morphemes[i - first].normalized_form()
