@@ -29,3 +29,11 @@ def test_a_count_batch_of_changelog_records_does_not_stall_the_consumer(tmp_path
             raise AssertionError("a buffer past the bound did not flush")
 
     asyncio.run(go())
+
+
+def test_offsets_are_committed_by_time_only(tmp_path: Path) -> None:
+    """Faust's count-based commit runs inside the loop that feeds the agents and stalls every
+    hop while it flushes; only the timer-driven commit (its own task) may remain."""
+    app = create_app(Settings(app_id="app-test", data_dir=str(tmp_path)))
+    assert app.conf.broker_commit_every >= 10**12
+    assert 0 < app.conf.broker_commit_interval <= 5.0  # replays after a crash stay bounded

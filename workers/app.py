@@ -46,6 +46,14 @@ def broker_credentials(settings: Settings) -> Any:
 #: consumer (with 20,000 the buffer was seen to grow past it, holding memory instead).
 PRODUCER_BUFFER_MAX_MESSAGES = 2_000
 
+#: Commit by time only (Faust's ``broker_commit_interval``, 2.8 s, in its own task). Faust also
+#: commits after every 10,000 acked records by default, and that commit runs inside the loop
+#: that hands fetched records to the agents: nothing moves until the producer is flushed and
+#: the offsets are committed. Seen as a ~200 ms stall of every hop every ~35 s at 55 pages/s,
+#: the top of the latency tail (docs/benchmark.md). Replays after a crash stay bounded by the
+#: interval.
+COMMIT_EVERY_RECORDS = 2**62
+
 
 class NewsflowApp(faust.App):
     """faust.App whose Kafka consumer re-reads offset jumps (``workers.consumer``) and whose
@@ -93,4 +101,5 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         table_cleanup_interval=60.0,
+        broker_commit_every=COMMIT_EVERY_RECORDS,
     )
