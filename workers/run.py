@@ -31,10 +31,12 @@ def run_worker(settings: Settings) -> None:
     import faust
 
     from workers.admin import changelog_topics, ensure_topics
+    from workers.gctune import tune_gc
     from workers.malloc import fix_mmap_threshold
     from workers.pipeline import build_pipeline
 
     fix_mmap_threshold()  # before the first big buffer (see workers.malloc)
+    tune_gc()  # fewer, shorter collections (see workers.gctune)
     pipeline = build_pipeline(settings)
     bootstrap = bootstrap_of(settings.broker)
     asyncio.run(ensure_topics(bootstrap, settings, changelog_topics(pipeline.app)))
