@@ -56,8 +56,8 @@ class Settings:
     consumer_max_fetch_bytes: int = 1 << 20
     #: how long the count stage gathers mention changes before it writes them: each key is
     #: written (a rocksdb put and a changelog record) once per flush, so a longer flush writes
-    #: less; the counts trail the enriched topic by up to this much
-    count_flush_s: float = 1.0
+    #: less; the counts trail the enriched topic by up to about this much
+    count_flush_s: float = 2.0
     # A SIGKILLed worker's partitions wait this long before a restarted one gets them.
     session_timeout_s: float = 10.0
     # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
