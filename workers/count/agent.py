@@ -10,6 +10,7 @@ Results are the same as record by record (``workers.count.mentions.apply_items``
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -43,10 +44,12 @@ APPLY_BATCH_MAX = 1024
 #: A flush applies and writes thousands of keys; the clean and extract agents, whose latency
 #: is the product's, must not wait for all of it. So it works in runs, with a pause after each
 #: that spreads the flush over time: mention changes applied per run (~2 ms), table writes per
-#: run (~4 ms: a rocksdb put and a changelog record each), and the pause.
+#: run (~4 ms: a rocksdb put and a changelog record each), and the pause: PAUSE_FACTOR times
+#: the run's own time, at most MAX_PAUSE_S, so a flush takes at most a quarter of the loop.
 CHANGES_PER_YIELD = 500
 WRITES_PER_YIELD = 64
-PAUSE_S = 0.005
+PAUSE_FACTOR = 3.0
+MAX_PAUSE_S = 0.02
 
 
 def register(
@@ -136,9 +139,10 @@ async def _apply(
             await dead.send("count", exc, event)
     changed: dict[TableKey, dict[str, Any]] = {}
     runs = apply_in_runs(lambda key: readers[key[0]](key[1]), items, CHANGES_PER_YIELD)
+    pacer = _Pacer()
     with acting_for(events[-1]):  # the rocksdb partition the runs read (a task-local setting)
         for changed in runs:  # noqa: B007 (the last value is the result)
-            await asyncio.sleep(PAUSE_S)
+            await pacer.pause()
     return changed
 
 
@@ -157,13 +161,30 @@ async def _write(
     Safe to wait here: this batch is acked only after the loop body, and a rebalance waits
     for the events in flight to be acked first."""
     buffer = app.producer.buffer
+    pacer = _Pacer()
     for n, (key, value) in enumerate(changed.items(), 1):
         with acting_for(event):
             _table(tables, key)[key[1]] = value
         if n % WRITES_PER_YIELD == 0:
-            await asyncio.sleep(PAUSE_S)
+            await pacer.pause()
             while buffer.size > WRITES_PER_YIELD // 2:
                 await asyncio.sleep(0.001)
+            pacer.restart()
+
+
+class _Pacer:
+    """Pauses after a run of a flush for PAUSE_FACTOR × the time the run took."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+
+    def restart(self) -> None:
+        self._start = time.perf_counter()
+
+    async def pause(self) -> None:
+        ran = time.perf_counter() - self._start
+        await asyncio.sleep(min(PAUSE_FACTOR * ran, MAX_PAUSE_S))
+        self.restart()
 
 
 def _table(tables: Tables, key: TableKey) -> faust.types.TableT:
