@@ -162,14 +162,14 @@ async def _write(
     for the events in flight to be acked first."""
     buffer = app.producer.buffer
     pacer = _Pacer()
-    for n, (key, value) in enumerate(changed.items(), 1):
-        with acting_for(event):
+    with acting_for(event):  # the partition the writes go to (a task-local setting)
+        for n, (key, value) in enumerate(changed.items(), 1):
             _table(tables, key)[key[1]] = value
-        if n % WRITES_PER_YIELD == 0:
-            await pacer.pause()
-            while buffer.size > WRITES_PER_YIELD // 2:
-                await asyncio.sleep(0.001)
-            pacer.restart()
+            if n % WRITES_PER_YIELD == 0:
+                await pacer.pause()
+                while buffer.size > WRITES_PER_YIELD // 2:
+                    await asyncio.sleep(0.001)
+                pacer.restart()
 
 
 class _Pacer:

@@ -207,8 +207,33 @@ def apply_items(
     write per key instead of one per key per record). Same result as ``apply_changes`` item by
     item: a key's value holds the last applied offset of every source partition, so a replayed
     record is dropped per key exactly as there."""
+    dirty: dict[TableKey, dict[str, Any]] = {}
+    _apply_into(get, items, {}, dirty)
+    return dirty
+
+
+def apply_in_runs(
+    get: Callable[[TableKey], dict[str, Any] | None], items: list[Item], max_changes: int
+) -> Iterator[dict[TableKey, dict[str, Any]]]:
+    """``apply_items`` over ``items`` in runs of at most ``max_changes`` changes, so a caller
+    can pause between runs (a count flush can carry tens of thousands of changes). Yields the
+    keys changed so far with their values after each run; the runs share what they read and
+    changed, so the last yield equals ``apply_items(get, items)``."""
     values: dict[TableKey, dict[str, Any] | None] = {}
     dirty: dict[TableKey, dict[str, Any]] = {}
+    for run in pack_items(items, max_changes):
+        _apply_into(get, run, values, dirty)
+        yield dirty
+
+
+def _apply_into(
+    get: Callable[[TableKey], dict[str, Any] | None],
+    items: list[Item],
+    values: dict[TableKey, dict[str, Any] | None],
+    dirty: dict[TableKey, dict[str, Any]],
+) -> None:
+    """Apply ``items`` on top of ``values`` (keys read so far) and ``dirty`` (keys changed so
+    far, owned: changed in place), reading other keys through ``get``."""
     for source, changes in items:
         part, offset = str(source[0]), source[1]
         for key, key_changes in group_by_key(changes).items():
@@ -220,21 +245,3 @@ def apply_items(
             if owned is None:
                 owned = values[key] = dirty[key] = _own_copy(current)
             _add_changes(owned, key_changes, part, offset, DEFAULT_RETENTION_HOURS)
-    return dirty
-
-
-def apply_in_runs(
-    get: Callable[[TableKey], dict[str, Any] | None], items: list[Item], max_changes: int
-) -> Iterator[dict[TableKey, dict[str, Any]]]:
-    """``apply_items`` over ``items`` in runs of at most ``max_changes`` changes, so a caller
-    can pause between runs (a count flush can carry tens of thousands of changes). Yields the
-    keys changed so far with their values after each run; a later run reads what an earlier
-    one changed, so the last yield equals ``apply_items(get, items)``."""
-    changed: dict[TableKey, dict[str, Any]] = {}
-
-    def current(key: TableKey) -> dict[str, Any] | None:
-        return changed[key] if key in changed else get(key)
-
-    for run in pack_items(items, max_changes):
-        changed.update(apply_items(current, run))
-        yield changed
