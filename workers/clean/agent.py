@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import faust
 
-from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_batches
+from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_ready
 from workers.clean.batch import CleanBatch
 from workers.guard import StageProcess
 from workers.settings import Settings
@@ -31,5 +31,5 @@ def register(
     @app.agent(topics.raw, name="newsflow.clean")
     async def clean(stream: faust.StreamT) -> None:
         await guard.astart()
-        async for events in take_batches(stream, STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S):
+        async for events in take_ready(stream, STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S):
             await clean_batch(events)

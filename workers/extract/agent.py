@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import faust
 
-from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_batches
+from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_ready
 from workers.extract.batch import ExtractBatch
 from workers.guard import StageProcess
 from workers.sinks import DeadLetterSink
@@ -35,5 +35,5 @@ def register(
     @app.agent(topics.cleaned, name="newsflow.extract")
     async def extract_entities(stream: faust.StreamT) -> None:
         await guard.astart()
-        async for events in take_batches(stream, STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S):
+        async for events in take_ready(stream, STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S):
             await extract_batch(events)
