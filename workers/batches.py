@@ -59,6 +59,10 @@ def take_ready(
     hands over without waiting, which under a backlog is a full batch (records pile up while
     the previous batch is processed) and with a light load is the one record that came.
 
+    "Ready" is what the stream has been handed (its channel's queue) or is adding now; the
+    batch stops filling when neither grows, when it is full, or ``within_s`` after its first
+    record.
+
     Buffering, back-pressure and acks are ``take_events``' (faust-streaming 0.15.3): records
     are added by a processor on the passively drained stream, and the events of a batch are
     acked when the agent asks for the next one.
@@ -104,10 +108,16 @@ async def _take_ready(
             await stream.crash(exc)
         return value
 
+    channel = aiter(stream.channel)
+    queue = getattr(channel, "queue", None)  # records delivered to the stream, not taken yet
+
+    def waiting() -> bool:
+        return queue is not None and queue.qsize() > 0
+
     acks_before = stream.enable_acks
     stream.enable_acks = False  # acked here, after the agent has processed them
     stream.add_processor(add_to_batch)
-    stream._enable_passive(cast(faust.ChannelT, aiter(stream.channel)))
+    stream._enable_passive(cast(faust.ChannelT, channel))
     try:
         while not stream.should_stop:
             await stream.wait_for_stopped(ready)  # type: ignore[arg-type]
@@ -115,7 +125,7 @@ async def _take_ready(
             while not full.is_set() and loop.time() < deadline:
                 before = len(events)
                 await asyncio.sleep(0)  # let the drainer add what is ready
-                if len(events) == before:
+                if len(events) == before and not waiting():
                     break
             if not events:
                 continue
