@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from workers.clean.boilerplate import _CJK_CHAR, _TOKEN
+from workers.clean.boilerplate import _TOKEN, cjk_chars
 
 
 def _words(text: str) -> frozenset[str]:
@@ -145,7 +145,7 @@ def text_chars(text: str) -> float:
     else:
         n = len(text.strip())
     if not text.isascii():
-        n += (CJK_CHAR_WEIGHT - 1) * len(_CJK_CHAR.findall(text))
+        n += (CJK_CHAR_WEIGHT - 1) * cjk_chars(text)
     return n
 
 
