@@ -11,6 +11,7 @@ sense: 、。， count as commas and a CJK character counts as three characters 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -158,6 +159,14 @@ def _commas(text: str) -> int:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _class_hints(match: str) -> tuple[bool, bool]:
+    """(unlikely, byline) as a "class id" string says. Cached: class names repeat within a
+    page (list items, menu entries) and across a site's pages, and these regexes are slow."""
+    unlikely = _UNLIKELY.search(match) is not None and _MAYBE.search(match) is None
+    return unlikely, _BYLINE.search(match) is not None
+
+
 def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
     """Copy the DOM below ``root`` into a compact tree; returns its nodes in document order.
 
@@ -203,8 +212,10 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
         if attrs:
             get = attrs.get
             cls, ident = get("class"), get("id")
+            unlikely_class = byline_class = False
             if cls or ident:
                 match = f"{cls or ''} {ident or ''}".lower()
+                unlikely_class, byline_class = _class_hints(match)
             style = get("style")
             if (
                 "hidden" in attrs
@@ -214,20 +225,11 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
                 continue
             role = (get("role") or "").lower()
             unlikely = (
-                not parent.in_table
-                and tag != "a"
-                and (
-                    role in _UNLIKELY_ROLES
-                    or bool(match and _UNLIKELY.search(match) and not _MAYBE.search(match))
-                )
+                not parent.in_table and tag != "a" and (role in _UNLIKELY_ROLES or unlikely_class)
             )
             if unlikely and prune_unlikely:
                 continue
-            byline = (
-                bool(match and _BYLINE.search(match))
-                or get("rel") == "author"
-                or ("author" in (get("itemprop") or ""))
-            )
+            byline = byline_class or get("rel") == "author" or ("author" in (get("itemprop") or ""))
             href_hash = tag == "a" and (get("href") or "").startswith("#")
         if tag == "a":  # Readability: in-page ("#") links weigh 0.3
             link = 0.3 if href_hash else 1.0
@@ -268,7 +270,13 @@ def link_density(node: Node) -> float:
 def class_weight(node: Node, flags: int) -> int:
     if not flags & WEIGHT_CLASSES or not node.match:
         return 0
-    cls, _, ident = node.match.rpartition(" ")
+    return _match_weight(node.match)
+
+
+@functools.lru_cache(maxsize=4096)
+def _match_weight(match: str) -> int:
+    """Readability's class weight of a "class id" string (cached like ``_class_hints``)."""
+    cls, _, ident = match.rpartition(" ")
     weight = 0
     for part in (cls, ident):
         if part:
