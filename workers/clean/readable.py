@@ -11,10 +11,10 @@ sense: 、。， count as commas and a CJK character counts as three characters 
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -159,7 +159,31 @@ def _commas(text: str) -> int:
     )
 
 
-@functools.lru_cache(maxsize=4096)
+_T = TypeVar("_T")
+
+#: The class-string caches hold at most this many strings of at most this many characters.
+_MEMO_SIZE, _MEMO_KEY_CHARS = 4096, 200
+
+
+def _memo_short(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+    """Memoize a pure str -> value function for short strings, in a dict emptied when full:
+    pages are untrusted, so neither long nor endlessly new strings may grow the process."""
+    cache: dict[str, _T] = {}
+
+    def memoized(key: str) -> _T:
+        got = cache.get(key)
+        if got is None:  # no cached function returns None
+            got = fn(key)
+            if len(key) <= _MEMO_KEY_CHARS:
+                if len(cache) >= _MEMO_SIZE:
+                    cache.clear()
+                cache[key] = got
+        return got
+
+    return memoized
+
+
+@_memo_short
 def _class_hints(match: str) -> tuple[bool, bool]:
     """(unlikely, byline) as a "class id" string says. Cached: class names repeat within a
     page (list items, menu entries) and across a site's pages, and these regexes are slow."""
@@ -273,7 +297,7 @@ def class_weight(node: Node, flags: int) -> int:
     return _match_weight(node.match)
 
 
-@functools.lru_cache(maxsize=4096)
+@_memo_short
 def _match_weight(match: str) -> int:
     """Readability's class weight of a "class id" string (cached like ``_class_hints``)."""
     cls, _, ident = match.rpartition(" ")
