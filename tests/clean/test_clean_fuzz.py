@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workers.clean import clean_page
+from workers.clean.normalize import normalize_line
 
 TAGS = ["<p>", "</p>", "<div>", "</div>", "<br>", "<h1>", "</h1>", "<script>", "</script>",
         "<title>", "</title>", "<meta charset='utf-8'>", "<!--", "-->", "<", ">", "&amp;",
@@ -28,3 +29,11 @@ def test_any_html_cleans_without_exception(parts: list[str]) -> None:
     page = clean_page("<html><body>" + "".join(parts), "text/html")
     assert isinstance(page.text, str)
     assert page.title is None or isinstance(page.title, str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_normalize_line_is_idempotent(line: str) -> None:
+    # clean_text_page joins page_lines' output without normalizing it a second time
+    once = normalize_line(line)
+    assert normalize_line(once) == once

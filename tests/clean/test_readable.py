@@ -152,3 +152,22 @@ def test_title_heading_dropped_but_subheadings_kept() -> None:
     lines = extract(tree, "Big News Today").lines
     assert "Big News Today" not in lines
     assert "What happens next" in lines
+
+
+def test_class_string_memo_is_bounded() -> None:
+    from workers.clean.readable import _MEMO_KEY_CHARS, _MEMO_SIZE, _memo_short
+
+    calls: list[str] = []
+
+    @_memo_short
+    def upper(key: str) -> str:
+        calls.append(key)
+        return key.upper()
+
+    assert upper("nav") == upper("nav") == "NAV" and calls == ["nav"]
+    long_key = "x" * (_MEMO_KEY_CHARS + 1)  # long strings are computed, never kept
+    assert upper(long_key) == upper(long_key) and calls.count(long_key) == 2
+    for i in range(_MEMO_SIZE + 1):  # a full cache starts over instead of growing
+        upper(f"c{i}")
+    upper("nav")
+    assert calls.count("nav") == 2

@@ -20,7 +20,13 @@ def normalize_line(line: str) -> str:
     """One line NFKC-normalized, inner whitespace collapsed to one space, ends stripped."""
     if line.isascii():  # NFKC leaves ASCII alone; str.split() splits where \s matches
         return " ".join(line.split())
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", line)).strip()
+    text = unicodedata.normalize("NFKC", line)
+    # Every character _SPACES matches except " " is unprintable (\s, the zero-widths, the soft
+    # hyphen; checked for every code point), so a printable text without "  " has nothing to
+    # collapse: one C scan instead of a regex pass over most lines.
+    if text.isprintable() and "  " not in text:
+        return text.strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 #: Texts are cut to this many lines, and each line to this many characters (bounded work).

@@ -45,7 +45,9 @@ def clean_text_page(text: str) -> CleanedPage:
     lines = page_lines(text[:MAX_PAGE_CHARS])
     body = find_body(lines)
     meta = meta_from_lines(lines, body.start) if lines else PageMeta()
-    return CleanedPage(join_lines([lines[i] for i in body.kept]), meta.title, meta.published_at)
+    # page_lines already normalized them and normalize_line is idempotent (tests/clean)
+    text = "\n".join([lines[i] for i in body.kept])
+    return CleanedPage(text, meta.title, meta.published_at)
 
 
 def clean_html_page(html: str) -> CleanedPage:

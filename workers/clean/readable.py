@@ -12,12 +12,13 @@ sense: 、。， count as commas and a CJK character counts as three characters 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from workers.clean.boilerplate import _CJK_CHAR, _TOKEN
+from workers.clean.boilerplate import _TOKEN, cjk_chars
 
 
 def _words(text: str) -> frozenset[str]:
@@ -71,7 +72,6 @@ _BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author")
 _SHARE = re.compile(r"(?:\b|_)(?:share|sharedaddy)(?:\b|_)")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
-_COMMA_CHARS = ",、，。،"
 _SENTENCE = re.compile(r"\.(?: |$)|[。！？]")
 _SPACES = re.compile(r"[ \t\r\n\f\u00a0\u3000]+")
 
@@ -145,7 +145,7 @@ def text_chars(text: str) -> float:
     else:
         n = len(text.strip())
     if not text.isascii():
-        n += (CJK_CHAR_WEIGHT - 1) * len(_CJK_CHAR.findall(text))
+        n += (CJK_CHAR_WEIGHT - 1) * cjk_chars(text)
     return n
 
 
@@ -153,7 +153,42 @@ def _commas(text: str) -> int:
     """Commas, counting the CJK comma and full stop (、。) as Readability counts ','."""
     if text.isascii():
         return text.count(",")
-    return sum(text.count(c) for c in _COMMA_CHARS)
+    # Five C calls, no generator: this runs for every text node.
+    return (
+        text.count(",") + text.count("、") + text.count("，") + text.count("。") + text.count("،")
+    )
+
+
+_T = TypeVar("_T")
+
+#: The class-string caches hold at most this many strings of at most this many characters.
+_MEMO_SIZE, _MEMO_KEY_CHARS = 4096, 200
+
+
+def _memo_short(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+    """Memoize a pure str -> value function for short strings, in a dict emptied when full:
+    pages are untrusted, so neither long nor endlessly new strings may grow the process."""
+    cache: dict[str, _T] = {}
+
+    def memoized(key: str) -> _T:
+        got = cache.get(key)
+        if got is None:  # no cached function returns None
+            got = fn(key)
+            if len(key) <= _MEMO_KEY_CHARS:
+                if len(cache) >= _MEMO_SIZE:
+                    cache.clear()
+                cache[key] = got
+        return got
+
+    return memoized
+
+
+@_memo_short
+def _class_hints(match: str) -> tuple[bool, bool]:
+    """(unlikely, byline) as a "class id" string says. Cached: class names repeat within a
+    page (list items, menu entries) and across a site's pages, and these regexes are slow."""
+    unlikely = _UNLIKELY.search(match) is not None and _MAYBE.search(match) is None
+    return unlikely, _BYLINE.search(match) is not None
 
 
 def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
@@ -201,8 +236,10 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
         if attrs:
             get = attrs.get
             cls, ident = get("class"), get("id")
+            unlikely_class = byline_class = False
             if cls or ident:
                 match = f"{cls or ''} {ident or ''}".lower()
+                unlikely_class, byline_class = _class_hints(match)
             style = get("style")
             if (
                 "hidden" in attrs
@@ -212,20 +249,11 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
                 continue
             role = (get("role") or "").lower()
             unlikely = (
-                not parent.in_table
-                and tag != "a"
-                and (
-                    role in _UNLIKELY_ROLES
-                    or bool(match and _UNLIKELY.search(match) and not _MAYBE.search(match))
-                )
+                not parent.in_table and tag != "a" and (role in _UNLIKELY_ROLES or unlikely_class)
             )
             if unlikely and prune_unlikely:
                 continue
-            byline = (
-                bool(match and _BYLINE.search(match))
-                or get("rel") == "author"
-                or ("author" in (get("itemprop") or ""))
-            )
+            byline = byline_class or get("rel") == "author" or ("author" in (get("itemprop") or ""))
             href_hash = tag == "a" and (get("href") or "").startswith("#")
         if tag == "a":  # Readability: in-page ("#") links weigh 0.3
             link = 0.3 if href_hash else 1.0
@@ -266,7 +294,13 @@ def link_density(node: Node) -> float:
 def class_weight(node: Node, flags: int) -> int:
     if not flags & WEIGHT_CLASSES or not node.match:
         return 0
-    cls, _, ident = node.match.rpartition(" ")
+    return _match_weight(node.match)
+
+
+@_memo_short
+def _match_weight(match: str) -> int:
+    """Readability's class weight of a "class id" string (cached like ``_class_hints``)."""
+    cls, _, ident = match.rpartition(" ")
     weight = 0
     for part in (cls, ident):
         if part:
