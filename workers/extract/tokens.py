@@ -91,6 +91,12 @@ class Tokens:
     def __len__(self) -> int:
         return len(self.surface)
 
+    @property
+    def chunks(self) -> list[tuple[int, int, Any]]:
+        """(index of the first token, offset in the text, Sudachi MorphemeList or None) per
+        chunk: what `norms` reads (and _viterbi.rows, its C twin)."""
+        return self._chunks
+
     def starts(self) -> list[int]:
         """Code-point start offset of every token in the text (computed once, when needed)."""
         if self._starts is None and len(self._chunks) == 1:  # one line: the common case
