@@ -1113,7 +1113,15 @@ static PyObject *morpheme_norm(PyObject *morphemes, Py_ssize_t j) {
     PyObject *m = idx ? PyObject_GetItem(morphemes, idx) : NULL;
     Py_XDECREF(idx);
     if (!m) return NULL;
-    PyObject *n = PyObject_CallMethodNoArgs(m, s_normalized_form);
+    /* normalized_form() through its C function when it is a plain one (as scan does) */
+    static PyTypeObject *m_type;
+    static PyCFunction m_norm;
+    if (Py_TYPE(m) != m_type) {  /* held, so the pointer cannot be reused by another type */
+        Py_INCREF(Py_TYPE(m));
+        Py_XSETREF(m_type, Py_TYPE(m));
+        m_norm = noargs_cfunction(m_type, s_normalized_form);
+    }
+    PyObject *n = call0(m, m_norm, s_normalized_form);
     Py_DECREF(m);
     return n;
 }
