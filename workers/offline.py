@@ -87,7 +87,7 @@ def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None)
     """JSONL ``{"id", "text"}`` in -> JSONL ``{"id", "entities": [...]}`` out."""
     from workers.extract import get_extractor
 
-    mentions = get_extractor().mentions
+    rows = get_extractor().rows  # plain tuples: no Mention object per name
     src, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     for batch in _line_batches(src):
@@ -98,8 +98,9 @@ def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None)
                 text = obj.get("text")
                 if isinstance(text, str):  # the fields of extract.Entity, in its order
                     result["entities"] = [
-                        {"text": m.text, "type": m.type, "start": m.start, "end": m.end,
-                         "normalized": m.normalized} for m in mentions(text)]
+                        {"text": name, "type": kind, "start": start, "end": end,
+                         "normalized": normalized}
+                        for name, kind, start, end, normalized in rows(text)]
                 else:
                     error = "needs a string 'text' field"
             if error:

@@ -179,3 +179,16 @@ def test_long_article_is_extracted_end_to_end() -> None:
 def test_empty_and_blank_texts() -> None:
     assert extract("") == []
     assert extract(" \n\u3000\n") == []
+
+
+def test_rule_shortcuts_keep_the_rules_tests() -> None:
+    """split_open_bracket's set of openers is its `s in _OPEN` test (multi-character and empty
+    surfaces too); direction_places returns its spans sorted even when it changes nothing."""
+    from workers.extract.rules import _OPEN, _OPEN_PARTS, direction_places
+
+    for s in ["(", "（「", "", "「『【", "()", "x", "(（「『【［[〈《<＜", "＜>", "ab"]:
+        assert (s in _OPEN_PARTS) == (s in _OPEN), s
+    toks = Tokens(["北", "の", "東京"], [0, 0, 0])
+    spans = [(2, 3, "LOC"), (0, 1, "ORG")]
+    assert direction_places(toks, spans, lambda p: ("名詞", "普通名詞", "一般", "*")) \
+        == sorted(spans)

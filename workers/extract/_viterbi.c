@@ -1048,6 +1048,319 @@ done:
     return res;
 }
 
+/* --- rows: name spans -> entity rows (the end of entities.EntityExtractor.rows) ------------
+ * Why: an article has ~60 names, and building each in Python (offsets, the tokens' Sudachi
+ * normalized forms, NFKC, then the within-article alias pass) cost about a third of what the
+ * tagger does. This mirrors entities.EntityExtractor.py_mentions with canonical.own_form and
+ * canonical.resolve_aliases step by step. Inputs it does not expect (span indices out of
+ * range, a ・-only PERSON name that makes resolve_aliases raise) give None, and the caller then
+ * takes the Python path, so odd inputs behave exactly as there. */
+
+static PyObject *s_normalized_form, *s_lower, *s_nfkc, *s_person, *s_empty, *s_newline,
+    *s_dot, *s_dot_half, *s_equals;
+
+#define ROWS_FALLBACK (-2)
+
+typedef struct {
+    Py_ssize_t start, end;
+    PyObject *kind;  /* borrowed from output_type */
+    PyObject *text, *normalized;  /* owned */
+} Row;
+
+/* NFKC of s (new reference). ASCII is NFKC already, and unicodedata.normalize would hand back
+ * s itself after its quick check, so the call is skipped. */
+static PyObject *nfkc(PyObject *normalize, PyObject *s) {
+    if (PyUnicode_Check(s) && PyUnicode_IS_ASCII(s)) return Py_NewRef(s);
+    PyObject *args[2] = {s_nfkc, s};
+    return PyObject_Vectorcall(normalize, args, 2, NULL);
+}
+
+/* canonical.own_form for one token: its surface, or its normalized form when that is more than
+ * a change of letter case (new reference). */
+static PyObject *own_part(PyObject *normalize, PyObject *s, PyObject *n) {
+    PyObject *surface = nfkc(normalize, s);
+    if (!surface) return NULL;
+    int same = PyObject_RichCompareBool(n, s, Py_EQ);
+    if (same != 0) {
+        if (same < 0) Py_CLEAR(surface);
+        return surface;
+    }
+    PyObject *norm = nfkc(normalize, n);
+    PyObject *a = norm ? PyObject_CallMethodNoArgs(norm, s_lower) : NULL;
+    PyObject *b = a ? PyObject_CallMethodNoArgs(surface, s_lower) : NULL;
+    int eq = b ? PyObject_RichCompareBool(a, b, Py_EQ) : -1;
+    Py_XDECREF(a); Py_XDECREF(b);
+    if (eq < 0) { Py_XDECREF(norm); Py_DECREF(surface); return NULL; }
+    if (eq) { Py_DECREF(norm); return surface; }
+    Py_DECREF(surface);
+    return norm;
+}
+
+/* Index of the chunk holding token i (tokens.Tokens._chunk_of), or -1 if none does. */
+static Py_ssize_t chunk_of(const Py_ssize_t *firsts, Py_ssize_t nchunks, Py_ssize_t i) {
+    if (nchunks == 1) return 0;
+    Py_ssize_t lo = 0, hi = nchunks;  /* bisect_right */
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (i < firsts[mid]) hi = mid; else lo = mid + 1;
+    }
+    return lo - 1;
+}
+
+/* Sudachi's normalized form of token j of a chunk's morphemes (new reference). */
+static PyObject *morpheme_norm(PyObject *morphemes, Py_ssize_t j) {
+    PyObject *idx = PyLong_FromSsize_t(j);
+    PyObject *m = idx ? PyObject_GetItem(morphemes, idx) : NULL;
+    Py_XDECREF(idx);
+    if (!m) return NULL;
+    /* normalized_form() through its C function when it is a plain one (as scan does) */
+    static PyTypeObject *m_type;
+    static PyCFunction m_norm;
+    if (Py_TYPE(m) != m_type) {  /* held, so the pointer cannot be reused by another type */
+        Py_INCREF(Py_TYPE(m));
+        Py_XSETREF(m_type, Py_TYPE(m));
+        m_norm = noargs_cfunction(m_type, s_normalized_form);
+    }
+    PyObject *n = call0(m, m_norm, s_normalized_form);
+    Py_DECREF(m);
+    return n;
+}
+
+/* The own form of tokens a .. b-1 (canonical.own_form over tokens.Tokens.norms), or NULL with
+ * an exception, or NULL with *fallback set. */
+static PyObject *own_form_of(PyObject *normalize, PyObject *surface, PyObject *chunks,
+                             const Py_ssize_t *firsts, Py_ssize_t nchunks, Py_ssize_t a,
+                             Py_ssize_t b, int *fallback) {
+    Py_ssize_t n = PyList_GET_SIZE(surface), k = chunk_of(firsts, nchunks, a);
+    if (k < 0) { *fallback = 1; return NULL; }
+    PyObject *morphemes = PyTuple_GET_ITEM(PyList_GET_ITEM(chunks, k), 2);
+    Py_ssize_t last = k + 1 < nchunks ? firsts[k + 1] : n;
+    int per_token = morphemes == Py_None || b > last;
+    PyObject *parts = PyList_New(b - a);
+    if (!parts) return NULL;
+    for (Py_ssize_t i = a; i < b; i++) {
+        PyObject *s = PyList_GET_ITEM(surface, i), *norm;
+        if (per_token) {  /* Tokens.norm(i): the token's own chunk */
+            Py_ssize_t ki = chunk_of(firsts, nchunks, i);
+            if (ki < 0) { *fallback = 1; Py_DECREF(parts); return NULL; }
+            PyObject *mi = PyTuple_GET_ITEM(PyList_GET_ITEM(chunks, ki), 2);
+            norm = mi == Py_None ? Py_NewRef(s) : morpheme_norm(mi, i - firsts[ki]);
+        } else {
+            norm = morpheme_norm(morphemes, i - firsts[k]);
+        }
+        PyObject *part = norm ? own_part(normalize, s, norm) : NULL;
+        Py_XDECREF(norm);
+        if (!part) { Py_DECREF(parts); return NULL; }
+        PyList_SET_ITEM(parts, i - a, part);
+    }
+    PyObject *out = PyUnicode_Join(s_empty, parts);
+    Py_DECREF(parts);
+    return out;
+}
+
+/* canonical._parts: the non-empty ・-separated parts of a name (= and ･ count as ・). */
+static PyObject *name_parts(PyObject *name) {
+    PyObject *a = PyUnicode_Replace(name, s_equals, s_dot, -1);
+    PyObject *b = a ? PyUnicode_Replace(a, s_dot_half, s_dot, -1) : NULL;
+    Py_XDECREF(a);
+    PyObject *split = b ? PyUnicode_Split(b, s_dot, -1) : NULL;
+    Py_XDECREF(b);
+    if (!split) return NULL;
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t i = 0; out && i < PyList_GET_SIZE(split); i++) {
+        PyObject *p = PyList_GET_ITEM(split, i);
+        if (PyUnicode_GET_LENGTH(p) && PyList_Append(out, p) < 0) Py_CLEAR(out);
+    }
+    Py_DECREF(split);
+    return out;
+}
+
+/* canonical._is_alias: 1, 0, -1 (exception) or ROWS_FALLBACK (Python would raise). */
+static int is_alias(PyObject *shrt, PyObject *full, int person) {
+    Py_ssize_t ns = PyUnicode_GET_LENGTH(shrt);
+    if (ns >= PyUnicode_GET_LENGTH(full)) return 0;
+    if (!person) {
+        if (ns < 2) return 0;
+        Py_ssize_t r = PyUnicode_Tailmatch(full, shrt, 0, PY_SSIZE_T_MAX, 1);
+        if (r == 0) r = PyUnicode_Tailmatch(full, shrt, 0, PY_SSIZE_T_MAX, -1);
+        return (int)r;
+    }
+    PyObject *parts = name_parts(full);
+    if (!parts) return -1;
+    Py_ssize_t np = PyList_GET_SIZE(parts);
+    int r = 0;
+    for (Py_ssize_t i = 1; i < np && r == 0; i++)
+        r = PyObject_RichCompareBool(shrt, PyList_GET_ITEM(parts, i), Py_EQ);
+    if (r == 0 && np == 0) r = ROWS_FALLBACK;  /* _parts(full)[0] raises IndexError */
+    if (r == 0) r = PyObject_RichCompareBool(shrt, PyList_GET_ITEM(parts, 0), Py_EQ);
+    if (r == 0) r = (int)PyUnicode_Tailmatch(full, shrt, 0, PY_SSIZE_T_MAX, -1);
+    Py_DECREF(parts);
+    return r;
+}
+
+/* canonical.resolve_aliases over rows[0..n): 0, -1 (exception) or ROWS_FALLBACK. */
+static int resolve_aliases(Row *rows, Py_ssize_t n) {
+    /* per type: (kind, names so far, those names joined after "\n"s); at most n types */
+    PyObject **kinds = PyMem_Calloc(n, sizeof(PyObject *) * 3);
+    if (!kinds) { PyErr_NoMemory(); return -1; }
+    PyObject **names = kinds + n, **joined = kinds + 2 * n;
+    Py_ssize_t ntypes = 0;
+    int rc = 0;
+    for (Py_ssize_t r = 0; r < n && rc == 0; r++) {
+        Row *m = rows + r;
+        Py_ssize_t t = 0;
+        for (; t < ntypes; t++) {
+            int eq = PyObject_RichCompareBool(kinds[t], m->kind, Py_EQ);
+            if (eq < 0) { rc = -1; break; }
+            if (eq) break;
+        }
+        if (rc) break;
+        if (t == ntypes) {
+            kinds[t] = m->kind;
+            names[t] = PyList_New(0);
+            joined[t] = Py_NewRef(s_empty);
+            ntypes++;
+            if (!names[t]) { rc = -1; break; }
+        }
+        int c = PyUnicode_Contains(joined[t], m->normalized);
+        if (c < 0) { rc = -1; break; }
+        if (c) {
+            int person = PyObject_RichCompareBool(m->kind, s_person, Py_EQ);
+            if (person < 0) { rc = -1; break; }
+            PyObject *best = NULL;
+            Py_ssize_t best_len = -1, n_best = 0;
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names[t]); i++) {
+                PyObject *f = PyList_GET_ITEM(names[t], i);
+                int fit = is_alias(m->normalized, f, person);
+                if (fit < 0 || fit == ROWS_FALLBACK) { rc = fit; break; }
+                if (!fit) continue;
+                Py_ssize_t len = PyUnicode_GET_LENGTH(f);
+                if (len > best_len) { best = f; best_len = len; n_best = 1; }
+                else if (len == best_len) n_best++;  /* names are distinct */
+            }
+            if (rc) break;
+            if (n_best == 1) {
+                Py_SETREF(m->normalized, Py_NewRef(best));
+                continue;
+            }
+        }
+        int known = PySequence_Contains(names[t], m->normalized);
+        if (known < 0) { rc = -1; break; }
+        if (!known) {
+            if (PyList_Append(names[t], m->normalized) < 0) { rc = -1; break; }
+            PyObject *j = PyUnicode_Concat(joined[t], s_newline);
+            PyObject *j2 = j ? PyUnicode_Concat(j, m->normalized) : NULL;
+            Py_XDECREF(j);
+            if (!j2) { rc = -1; break; }
+            Py_SETREF(joined[t], j2);
+        }
+    }
+    for (Py_ssize_t t = 0; t < ntypes; t++) { Py_XDECREF(names[t]); Py_XDECREF(joined[t]); }
+    PyMem_Free(kinds);
+    return rc;
+}
+
+/* rows(text, spans, surface, starts, chunks, output_type, normalize) -> list | None
+ * The entity rows (text, type, start, end, normalized) of a text's name spans (after the span
+ * rules), sorted, with canonical forms and within-article aliases resolved: what
+ * entities.EntityExtractor.rows returns. surface and starts are the tokens' lists, chunks
+ * tokens.Tokens.chunks ([(first token, offset, Sudachi morphemes or None)]), output_type
+ * model.OUTPUT_TYPE, normalize unicodedata.normalize. None: take the Python path. */
+static PyObject *rows_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7 || !PyUnicode_Check(args[0]) || !PyList_Check(args[2])
+            || !PyList_Check(args[3]) || !PyList_Check(args[4]) || !PyDict_Check(args[5])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "rows(text, spans, surface, starts, chunks, output_type, normalize)");
+        return NULL;
+    }
+    PyObject *text = args[0], *surface = args[2], *starts = args[3], *chunks = args[4];
+    PyObject *output_type = args[5], *normalize = args[6];
+    Py_ssize_t n = PyList_GET_SIZE(surface), nchunks = PyList_GET_SIZE(chunks);
+    if (PyList_GET_SIZE(starts) != n || nchunks == 0) Py_RETURN_NONE;
+    PyObject *spans = PySequence_List(args[1]);
+    if (!spans) return NULL;
+    if (PyList_Sort(spans) < 0) { Py_DECREF(spans); return NULL; }
+    Py_ssize_t nspans = PyList_GET_SIZE(spans), nrows = 0;
+    Py_ssize_t *firsts = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)nchunks);
+    Row *rows = PyMem_Calloc(nspans ? (size_t)nspans : 1, sizeof(Row));
+    PyObject *out = NULL;
+    int fallback = 0;
+    if (!firsts || !rows) { PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t c = 0; c < nchunks; c++) {
+        PyObject *item = PyList_GET_ITEM(chunks, c);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) { fallback = 1; goto done; }
+        firsts[c] = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 0));
+        if (firsts[c] == -1 && PyErr_Occurred()) goto done;
+    }
+    for (Py_ssize_t i = 0; i < nspans; i++) {
+        PyObject *span = PyList_GET_ITEM(spans, i);
+        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 3) { fallback = 1; goto done; }
+        PyObject *kind = PyDict_GetItemWithError(output_type, PyTuple_GET_ITEM(span, 2));
+        if (!kind) {
+            if (PyErr_Occurred()) goto done;
+            continue;
+        }
+        if (kind == Py_None) continue;  /* OUTPUT_TYPE.get(tag) is None */
+        Py_ssize_t a = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
+        Py_ssize_t b = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+        if ((a == -1 || b == -1) && PyErr_Occurred()) goto done;
+        if (a < 0 || b <= a || b > n) { fallback = 1; goto done; }
+        PyObject *last = PyList_GET_ITEM(surface, b - 1);
+        Py_ssize_t start = PyLong_AsSsize_t(PyList_GET_ITEM(starts, a));
+        Py_ssize_t end = PyLong_AsSsize_t(PyList_GET_ITEM(starts, b - 1));
+        if ((start == -1 || end == -1) && PyErr_Occurred()) goto done;
+        if (!PyUnicode_Check(last) || start < 0 || end < 0) { fallback = 1; goto done; }
+        end += PyUnicode_GET_LENGTH(last);
+        if (end < start) { fallback = 1; goto done; }
+        Row *row = rows + nrows;
+        row->start = start;
+        row->end = end;
+        row->kind = kind;
+        row->text = PyUnicode_Substring(text, start, end);
+        if (!row->text) goto done;
+        nrows++;
+        row->normalized = own_form_of(normalize, surface, chunks, firsts, nchunks, a, b,
+                                      &fallback);
+        if (!row->normalized) goto done;
+    }
+    if (nrows > 1) {
+        int rc = resolve_aliases(rows, nrows);
+        if (rc == ROWS_FALLBACK) fallback = 1;
+        if (rc < 0 || fallback) goto done;
+    }
+    out = PyList_New(nrows);
+    for (Py_ssize_t r = 0; out && r < nrows; r++) {
+        PyObject *row = Py_BuildValue("(OOnnO)", rows[r].text, rows[r].kind, rows[r].start,
+                                      rows[r].end, rows[r].normalized);
+        if (!row) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, r, row);
+    }
+done:
+    for (Py_ssize_t r = 0; rows && r < nrows; r++) {
+        Py_XDECREF(rows[r].text);
+        Py_XDECREF(rows[r].normalized);
+    }
+    PyMem_Free(rows);
+    PyMem_Free(firsts);
+    Py_DECREF(spans);
+    if (fallback && !PyErr_Occurred()) { Py_XDECREF(out); Py_RETURN_NONE; }
+    return out;
+}
+
+static int init_rows_strings(void) {
+    s_normalized_form = PyUnicode_InternFromString("normalized_form");
+    s_lower = PyUnicode_InternFromString("lower");
+    s_nfkc = PyUnicode_InternFromString("NFKC");
+    s_person = PyUnicode_InternFromString("PERSON");
+    s_empty = PyUnicode_InternFromString("");
+    s_newline = PyUnicode_InternFromString("\n");
+    s_dot = PyUnicode_FromString("\xe3\x83\xbb");       /* ・ */
+    s_dot_half = PyUnicode_FromString("\xef\xbd\xa5");  /* ･ */
+    s_equals = PyUnicode_InternFromString("=");
+    return s_normalized_form && s_lower && s_nfkc && s_person && s_empty && s_newline && s_dot
+        && s_dot_half && s_equals ? 0 : -1;
+}
+
 static PyObject *Decoder_len(Decoder *self, PyObject *unused) {
     return PyLong_FromSsize_t(self->ntypes);
 }
@@ -1094,12 +1407,19 @@ static PyTypeObject DecoderType = {
     .tp_new = PyType_GenericNew,
 };
 
+static PyMethodDef module_methods[] = {
+    {"rows", (PyCFunction)(void (*)(void))rows_of, METH_FASTCALL,
+     "rows(text, spans, surface, starts, chunks, output_type, normalize) -> entity rows or None"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef moduledef = {
-    PyModuleDef_HEAD_INIT, "_viterbi", "Compiled CRF decoder (see decoder.py)", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_viterbi", "Compiled CRF decoder (see decoder.py)", -1,
+    module_methods,
 };
 
 PyMODINIT_FUNC PyInit__viterbi(void) {
-    if (PyType_Ready(&DecoderType) < 0) return NULL;
+    if (PyType_Ready(&DecoderType) < 0 || init_rows_strings() < 0) return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
     Py_INCREF(&DecoderType);

@@ -12,13 +12,15 @@ check both agree).
 from __future__ import annotations
 
 import functools
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from workers.extract.canonical import Mention, own_form, resolve_aliases
 from workers.extract.decoder import TypeTagger
-from workers.extract.model import OUTPUT_TYPE
+from workers.extract.model import OUTPUT_TYPE, Span
 from workers.extract.rules import SPAN_RULES
-from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, split_for_sudachi
+from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, Tokens, split_for_sudachi
 
 __all__ = [
     "SUDACHI_MAX_BYTES",
@@ -32,6 +34,17 @@ __all__ = [
 #: An entity as a plain tuple, ``Entity``'s fields in order: (text, type, start, end,
 #: normalized). What the extract stage process sends back (``workers.stagejobs``).
 EntityRow = tuple[str, str, int, int, str]
+# _viterbi.rows(text, spans, surface, starts, chunks, output_type, normalize) -> rows or None
+RowsOf = Callable[..., list[EntityRow] | None]
+
+
+def compiled_rows() -> RowsOf | None:
+    """The C builder of entity rows (`_viterbi.rows`) if the module was built, else None."""
+    try:
+        from workers.extract._viterbi import rows
+    except ImportError:
+        return None
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,25 +88,45 @@ class EntityExtractor:
         self.tokenize = Tokenizer()
         self.tagger = TypeTagger(self.tokenize.pos_name)
         self.span_rules = SPAN_RULES
+        self.c_rows: RowsOf | None = compiled_rows() if self.tagger.compiled else None
 
     def __call__(self, text: str) -> list[Entity]:
         return [Entity(*row) for row in self.rows(text)]
 
     def rows(self, text: str) -> list[EntityRow]:
-        """The entities of a text as plain tuples (what ``__call__`` wraps as Entity)."""
-        return [(m.text, m.type, m.start, m.end, m.normalized) for m in self.mentions(text)]
+        """The entities of a text as plain tuples (text, type, start, end, normalized): the
+        worker's path. The compiled `_viterbi.rows` builds them when it is there (it returns
+        None for inputs it leaves to Python); `py_mentions` is its pure-Python twin."""
+        tokens, spans = self.spans(text)
+        if not spans:
+            return []
+        if self.c_rows is not None:
+            got = self.c_rows(text, spans, tokens.surface, tokens.starts(), tokens.chunks,
+                              OUTPUT_TYPE, unicodedata.normalize)
+            if got is not None:
+                return got
+        return [(m.text, m.type, m.start, m.end, m.normalized)
+                for m in self.py_mentions(text, tokens, spans)]
 
     def mentions(self, text: str) -> list[Mention]:
-        """The entities of a text as canonical.Mention records (what __call__ wraps as Entity;
-        the offline stage writes them out directly)."""
+        """The entities of a text as canonical.Mention records (the offline stage writes them
+        out directly)."""
+        return [Mention(start, end, kind, name, normalized)
+                for name, kind, start, end, normalized in self.rows(text)]
+
+    def spans(self, text: str) -> tuple[Tokens, list[Span]]:
+        """A text's tokens and its name spans after the span rules (token indices, tag)."""
         tagger = self.tagger
         tagger.bound()
         tokens, spans = self.tokenize.scanned(text, tagger.scan)
         pos_name = self.tokenize.pos_name
         for rule in self.span_rules:
             spans = rule(tokens, spans, pos_name)
-        if not spans:
-            return []
+        return tokens, spans
+
+    def py_mentions(self, text: str, tokens: Tokens, spans: list[Span]) -> list[Mention]:
+        """Mentions of the spans, sorted, with own and alias-resolved canonical forms (the
+        pure-Python twin of _viterbi.rows)."""
         surface, starts, norms = tokens.surface, tokens.starts(), tokens.norms
         mentions = []
         for a, b, tag in sorted(spans):

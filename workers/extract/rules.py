@@ -20,6 +20,23 @@ SpanRule = Callable[[Tokens, list[Span], PosName], list[Span]]
 
 _OPEN = "(（「『【［[〈《<＜"
 _CLOSE = ")）」』】］]〉》>＞"
+# Every str s for which `s in _OPEN` holds (its substrings, "" too): that test as a set, so a
+# span with no opener (nearly all) passes split_open_bracket in one C-level isdisjoint.
+_OPEN_PARTS = frozenset(_OPEN[i:j] for i in range(len(_OPEN)) for j in range(i, len(_OPEN) + 1))
+_DOTS = ("・", "･")
+_EDGE_POS = ("補助記号", "空白")
+
+
+def _indices(items: list[str], value: str) -> list[int]:
+    """Every index of value in items (list.index scans in C: rare words, long lists)."""
+    out: list[int] = []
+    i = -1
+    try:
+        while True:
+            i = items.index(value, i + 1)
+            out.append(i)
+    except ValueError:
+        return out
 
 
 def split_open_bracket(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
@@ -28,11 +45,15 @@ def split_open_bracket(tokens: Tokens, spans: list[Span], pos: PosName) -> list[
     The part inside the bracket is kept only when Sudachi knows it as a place or person name.
     """
     out: list[Span] = []
+    surface = tokens.surface
     for a, b, tag in spans:
+        if _OPEN_PARTS.isdisjoint(surface[a:b]):  # no opener: the loop below keeps it as is
+            out.append((a, b, tag))
+            continue
         depth_at = None
         depth = 0
         for i in range(a, b):
-            s = tokens.surface[i]
+            s = surface[i]
             if s in _OPEN:
                 if depth == 0:
                     depth_at = i
@@ -89,11 +110,11 @@ def strip_titles(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
 def drop_punctuation_edges(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Names do not start or end with punctuation or spaces (・ inside is fine)."""
     out: list[Span] = []
+    tpos, surface = tokens.pos, tokens.surface
     for a, b, tag in spans:
-        while a < b and pos(tokens.pos[a])[0] in ("補助記号", "空白"):
+        while a < b and pos(tpos[a])[0] in _EDGE_POS:
             a += 1
-        while b > a and pos(tokens.pos[b - 1])[0] in ("補助記号", "空白") \
-                and tokens.surface[b - 1] not in _CLOSE:
+        while b > a and pos(tpos[b - 1])[0] in _EDGE_POS and surface[b - 1] not in _CLOSE:
             b -= 1
         if a < b:
             out.append((a, b, tag))
@@ -102,19 +123,24 @@ def drop_punctuation_edges(tokens: Tokens, spans: list[Span], pos: PosName) -> l
 
 def join_katakana_dots(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Katakana names joined by ・ are one name: キングス + ・カレッジ -> キングス・カレッジ."""
-    if "・" not in tokens.surface and "･" not in tokens.surface:
+    surface = tokens.surface
+    if "・" not in surface and "･" not in surface:
+        return spans
+    n = len(tokens)
+    # Only a span right before or after a dot can grow: without one, skip building `taken`.
+    if not any((b + 1 < n and surface[b] in _DOTS) or (a >= 2 and surface[a - 1] in _DOTS)
+               for a, b, _ in spans):
         return spans
     out: list[Span] = []
     taken = {i for a, b, _ in spans for i in range(a, b)}
-    n = len(tokens)
     for a, b, tag in spans:
-        while b + 1 < n and tokens.surface[b] in ("・", "･") and b not in taken \
-                and b + 1 not in taken and shape(tokens.surface[b + 1]) == "T" \
-                and shape(tokens.surface[b - 1]) == "T":
+        while b + 1 < n and surface[b] in _DOTS and b not in taken \
+                and b + 1 not in taken and shape(surface[b + 1]) == "T" \
+                and shape(surface[b - 1]) == "T":
             b += 2
-        while a >= 2 and tokens.surface[a - 1] in ("・", "･") and a - 1 not in taken \
-                and a - 2 not in taken and shape(tokens.surface[a - 2]) == "T" \
-                and shape(tokens.surface[a]) == "T":
+        while a >= 2 and surface[a - 1] in _DOTS and a - 1 not in taken \
+                and a - 2 not in taken and shape(surface[a - 2]) == "T" \
+                and shape(surface[a]) == "T":
             a -= 2
         out.append((a, b, tag))
     return out
@@ -133,14 +159,21 @@ def place_not_person(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Sp
 
 def direction_places(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Compass word + place name is a region: 北東 + アジア -> 北東アジア (LOCATION)."""
-    surface = tokens.surface
-    if DIRECTIONS.isdisjoint(surface):
+    surface, tpos = tokens.surface, tokens.pos
+    found = DIRECTIONS.intersection(surface)
+    if not found:
         return spans
+    last = len(tokens) - 1
+    # compass words before a place name, found by list.index (in C), not a loop over all tokens
+    hits = sorted(i for word in found for i in _indices(surface, word)
+                  if i < last and pos(tpos[i + 1])[2] == "地名")
+    if not hits:
+        return sorted(spans)  # what the loop below gives when nothing changes
     starts = {a: k for k, (a, _, _) in enumerate(spans)}
     taken = {i for a, b, _ in spans for i in range(a, b)}
     out = list(spans)
-    for i in range(len(tokens) - 1):
-        if surface[i] not in DIRECTIONS or i in taken or pos(tokens.pos[i + 1])[2] != "地名":
+    for i in hits:
+        if i in taken:
             continue
         k = starts.get(i + 1)
         if k is not None:

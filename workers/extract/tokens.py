@@ -30,6 +30,8 @@ class Token(NamedTuple):
 
 def _cut_long(line: str, limit: int) -> list[str]:
     """Cut one line that is too long for Sudachi, preferring sentence or clause ends."""
+    if len(line) * 4 <= limit:  # fits whatever its characters (skips encoding the line)
+        return [line]
     out: list[str] = []
     while len(line.encode("utf-8")) > limit:
         cut = limit // 4  # 4 bytes is the widest UTF-8 code point, so this always fits
@@ -90,6 +92,12 @@ class Tokens:
 
     def __len__(self) -> int:
         return len(self.surface)
+
+    @property
+    def chunks(self) -> list[tuple[int, int, Any]]:
+        """(index of the first token, offset in the text, Sudachi MorphemeList or None) per
+        chunk: what `norms` reads (and _viterbi.rows, its C twin)."""
+        return self._chunks
 
     def starts(self) -> list[int]:
         """Code-point start offset of every token in the text (computed once, when needed)."""
