@@ -44,7 +44,8 @@ def test_corpus_pages_have_boilerplate_that_the_cleaner_removes(kind: str) -> No
 def test_quick_bench_prints_every_row(kafka_bootstrap: str, tmp_path: Path) -> None:
     cmd = [
         sys.executable, "-m", "workers.cli", "bench", "--quick", "--pages", "30",
-        "--offline-pages", "8", "--latency-s", "1", "--bootstrap", kafka_bootstrap,
+        "--offline-pages", "8", "--latency-s", "1", "--latency-rate", "7",
+        "--bootstrap", kafka_bootstrap,
         "--workdir", str(tmp_path / "wd"), "--save", str(tmp_path / "table.md"),
     ]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=420, cwd=ROOT)
@@ -68,6 +69,8 @@ def test_quick_bench_prints_every_row(kafka_bootstrap: str, tmp_path: Path) -> N
         pages, pages_s, chars_s = (float(rows[name][i].replace(",", "")) for i in (1, 2, 3))
         assert pages > 0 and pages_s > 0 and chars_s > pages_s
     assert int(rows[names[4]][1].replace(",", "")) == 30
+    # a fixed latency rate (--latency-rate) is used and said; at least 20 pages are timed
+    assert re.search(r"latency produce → enriched at 7\.0 pages/s \(fixed\), 20 pages", table)
     lat = re.search(r"p50 (\d+) ms / p95 (\d+) ms / p99 (\d+) ms", table)
     assert lat and 0 <= int(lat[1]) <= int(lat[2]) <= int(lat[3])
     rss = re.search(r"1 worker RSS: start → after.*\| (\d+) MB → (\d+) MB", table)
