@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ from workers.count.tables import declare_tables
 from workers.settings import Settings
 from workers.stats import LATENCY_BUCKETS, Latencies, PipelineStats
 from workers.web import dashboard
-from workers.web.live import TableSnapshot
+from workers.web.live import TableSize, TableSnapshot
 from workers.web.metrics import escape_label, render_metrics
 from workers.web.queries import entity_detail, trending
 
@@ -225,3 +226,26 @@ def test_table_size_of_a_rocksdb_table_counts_the_owned_partitions(tmp_path: Pat
     assert snapshot.size() == len(expected)
     snapshot._at = -1e18
     assert sorted(k for k, _ in snapshot.items()) == expected  # the same keys as the values scan
+
+
+class _SlowKeys(_KeysOnly):
+    """A table whose key scan takes at least 20 ms."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        time.sleep(0.02)
+        return super().__iter__()
+
+
+def test_a_slow_scan_is_spaced_by_its_own_cost_not_only_the_ttl() -> None:
+    """Scans run in the event loop: one that took 20 ms waits >= 100 x 20 ms, even at ttl 0."""
+    table = _SlowKeys({f"PERSON:p{i}": value({H0: 1}) for i in range(5)})
+    snapshot = TableSnapshot(table, lambda: [0, 1, 2, 3], 4, ttl=0.0)  # type: ignore[arg-type]
+    assert snapshot.size() == 5 and table.scans == 1
+    table["PERSON:new"] = value({H0: 1})
+    assert snapshot.size() == 5 and table.scans == 1  # not due yet: 2 s after a 20 ms scan
+    snapshot._size_at -= 60.0  # much later
+    assert snapshot.size() == 6 and table.scans == 2
+    sizes = TableSize(table, ttl=0.0)  # type: ignore[arg-type]
+    assert sizes.size() == 6 and table.scans == 3
+    table["PERSON:newer"] = value({H0: 1})
+    assert sizes.size() == 6 and table.scans == 3
