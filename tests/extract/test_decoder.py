@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.ja_texts import HARD_TEXTS, with_seed
 from workers.extract.decoder import NPOS, TypeTagger, compiled_decoder_class, tables_path
 from workers.extract.entities import sentences
 from workers.extract.export import export_tables, read_crfsuite
@@ -21,14 +22,9 @@ from workers.extract.model import Tagger, bio_spans, model_path
 from workers.extract.pydecoder import PyDecoder
 from workers.extract.tokens import Tokenizer
 
-SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seed"
 SENTENCES = [
-    "ロシアのプーチン大統領と金正恩朝鮮労働党総書記は北東アジアの安全保障について会談した。",
-    "ＮＡＴＯの会合で、ﾌﾟｰﾁﾝ大統領はロシアの立場を説明した。米国務省は声明を出した。",
-    "キングス・カレッジ・ロンドン(ロンドン大学)のハモン・パチェコ・パルド教授は語った。",
+    *HARD_TEXTS,
     "トヨタ自動車は2024年、愛知県豊田市で新型車「カローラ」を発表した。\n\n東京証券取引所",
-    "𠮷野家の話。\r\n\u3000ソウルと平壌、そして1950年の朝鮮戦争。",
-    "。。\n\n。",
     "BOS EOS と w=BOS の扱い",
 ]
 
@@ -39,11 +35,7 @@ def _tokenizer() -> Tokenizer:
 
 
 def _texts() -> list[str]:
-    texts = list(SENTENCES)
-    for name in ("body.txt", "page.txt"):
-        if (SEED / name).exists():
-            texts.append((SEED / name).read_text(encoding="utf-8"))
-    return texts
+    return with_seed(SENTENCES)
 
 
 def _crfsuite_labels(text: str) -> list[str]:

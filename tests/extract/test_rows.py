@@ -9,35 +9,29 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from pathlib import Path
 
 import pytest
 
+from tests.helpers.ja_texts import HARD_TEXTS, with_seed
 from workers.extract import get_extractor
 from workers.extract.canonical import Mention, resolve_aliases
 from workers.extract.entities import EntityExtractor, EntityRow, compiled_rows
 from workers.extract.model import OUTPUT_TYPE, Span
 from workers.extract.tokens import Tokens
 
-SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seed"
+ALIASES = (
+    "ウラジーミル・プーチン氏が来日。\nプーチン氏は東京で、金正恩氏と金大中氏の話をした。金氏は"
+)
 TEXTS = [
-    "ロシアのプーチン大統領と金正恩朝鮮労働党総書記は北東アジアの安全保障について会談した。",
-    "ＮＡＴＯの会合で、ﾌﾟｰﾁﾝ大統領はロシアの立場を説明した。米国務省は声明を出した。",
-    "キングス・カレッジ・ロンドン(ロンドン大学)のハモン・パチェコ・パルド教授は語った。",
-    "ウラジーミル・プーチン氏が来日。\nプーチン氏は東京で、金正恩氏と金大中氏の話をした。金氏は",
+    *HARD_TEXTS,
+    ALIASES,
     "ヴェネツィアとベネチア、ＩＢＭとIBM。\n\n朝鮮労働党と労働党、北朝鮮と朝鮮。",
-    "𠮷野家の話。\r\n\u3000ソウルと平壌、そして1950年の朝鮮戦争。",
     "",
-    "。。\n\n。",
 ]
 
 
 def _texts() -> list[str]:
-    texts = list(TEXTS)
-    for name in ("body.txt", "page.txt"):
-        if (SEED / name).exists():
-            texts.append((SEED / name).read_text(encoding="utf-8"))
-    return texts
+    return with_seed(TEXTS)
 
 
 def _py_rows(ex: EntityExtractor, text: str, tokens: Tokens, spans: list[Span]
@@ -116,7 +110,7 @@ def test_compiled_rows_leave_odd_inputs_to_python(spans: list[Span]) -> None:
 
 def test_mentions_are_the_rows() -> None:
     ex = get_extractor()
-    text = TEXTS[3]
+    text = ALIASES
     assert [(m.text, m.type, m.start, m.end, m.normalized) for m in ex.mentions(text)] \
         == ex.rows(text)
     assert all(isinstance(m, Mention) for m in ex.mentions(text))
