@@ -78,7 +78,6 @@ async def _take_ready(
 ) -> AsyncGenerator[list[faust.EventT], None]:
     events: list[faust.EventT] = []
     ready = asyncio.Event()  # the batch has its first record
-    full = asyncio.Event()
     taken = asyncio.Event()  # a full batch was handed over; adding may go on
     consuming: asyncio.Future[None] | None = None  # set while the agent has the batch
     loop = asyncio.get_running_loop()
@@ -98,7 +97,6 @@ async def _take_ready(
             events.append(event)
             ready.set()
             if len(events) >= max_records:
-                full.set()
                 taken.clear()
                 await stream.wait(taken)  # type: ignore[arg-type]  # asyncio.Event has .wait()
         except asyncio.CancelledError:  # pragma: no cover
@@ -122,7 +120,7 @@ async def _take_ready(
         while not stream.should_stop:
             await stream.wait_for_stopped(ready)  # type: ignore[arg-type]
             deadline = loop.time() + within_s
-            while not full.is_set() and loop.time() < deadline:
+            while len(events) < max_records and loop.time() < deadline:
                 before = len(events)
                 await asyncio.sleep(0)  # let the drainer add what is ready
                 if len(events) == before and not waiting():
@@ -137,7 +135,6 @@ async def _take_ready(
                     await stream.ack(event)
                 events.clear()
                 ready.clear()
-                full.clear()
                 notify(consuming)
                 taken.set()
     finally:

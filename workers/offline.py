@@ -86,6 +86,7 @@ def _line_batches(stream: IO[bytes]) -> Iterator[IO[bytes]]:
 def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """JSONL ``{"id", "text"}`` in -> JSONL ``{"id", "entities": [...]}`` out."""
     from workers.extract import get_extractor
+    from workers.extract.entities import row_dict
 
     rows = get_extractor().rows  # plain tuples: no Mention object per name
     src, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
@@ -96,11 +97,8 @@ def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None)
             result: dict[str, Any] = {"id": rid, "entities": []}
             if obj is not None:
                 text = obj.get("text")
-                if isinstance(text, str):  # the fields of extract.Entity, in its order
-                    result["entities"] = [
-                        {"text": name, "type": kind, "start": start, "end": end,
-                         "normalized": normalized}
-                        for name, kind, start, end, normalized in rows(text)]
+                if isinstance(text, str):
+                    result["entities"] = [row_dict(row) for row in rows(text)]
                 else:
                     error = "needs a string 'text' field"
             if error:

@@ -13,6 +13,7 @@ from workers import PIPELINE_VERSION
 from workers.clean import CleanedPage
 from workers.contracts import content_hash
 from workers.extract import Entity, EntityRow
+from workers.extract.entities import row_dict
 
 _PASSED_THROUGH = ("id", "url", "source", "fetched_at", "lang")
 
@@ -46,7 +47,7 @@ def enriched_record(cleaned: dict[str, Any], rows: list[EntityRow]) -> dict[str,
     tuples) -> record for ``articles.enriched``."""
     entities = [Entity(*row) for row in rows]
     record = dict(cleaned)
-    record["entities"] = [e.as_dict() for e in entities]
+    record["entities"] = [row_dict(row) for row in rows]
     record["mentions"] = mention_counts(entities)
     record["timestamps"] = {**cleaned.get("timestamps", {}), "enriched": time.time()}
     record["pipeline_version"] = PIPELINE_VERSION

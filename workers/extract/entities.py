@@ -34,6 +34,14 @@ __all__ = [
 #: An entity as a plain tuple, ``Entity``'s fields in order: (text, type, start, end,
 #: normalized). What the extract stage process sends back (``workers.stagejobs``).
 EntityRow = tuple[str, str, int, int, str]
+
+
+def row_dict(row: EntityRow) -> dict[str, object]:
+    """An entity row as the dict the enriched record and ``newsflow extract`` write (the one
+    place that names its keys; a literal, as this runs for every entity)."""
+    text, kind, start, end, normalized = row
+    return {"text": text, "type": kind, "start": start, "end": end, "normalized": normalized}
+
 # _viterbi.rows(text, spans, surface, starts, chunks, output_type, normalize) -> rows or None
 RowsOf = Callable[..., list[EntityRow] | None]
 
@@ -56,8 +64,7 @@ class Entity:
     normalized: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"text": self.text, "type": self.type, "start": self.start, "end": self.end,
-                "normalized": self.normalized}
+        return row_dict((self.text, self.type, self.start, self.end, self.normalized))
 
     @property
     def key(self) -> str:
@@ -109,8 +116,7 @@ class EntityExtractor:
                 for m in self.py_mentions(text, tokens, spans)]
 
     def mentions(self, text: str) -> list[Mention]:
-        """The entities of a text as canonical.Mention records (the offline stage writes them
-        out directly)."""
+        """The entities of a text as canonical.Mention records (built from ``rows``)."""
         return [Mention(start, end, kind, name, normalized)
                 for name, kind, start, end, normalized in self.rows(text)]
 
