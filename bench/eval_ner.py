@@ -33,23 +33,32 @@ from workers.extract.train import DEFAULT_GOLD, load, split  # noqa: E402
 
 def run(gold: Path, cmd: str, name: str, extra: list[str], repeat: int = 1) -> int:
     """ner_eval.py on one gold file; with repeat > 1 also a best/median speed summary."""
-    argv = [sys.executable, str(SHARED / "tools" / "ner_eval.py"), cmd, "--gold", str(gold),
-            "--name", name, *extra]
+    argv = [
+        sys.executable,
+        str(SHARED / "tools" / "ner_eval.py"),
+        cmd,
+        "--gold",
+        str(gold),
+        "--name",
+        name,
+        *extra,
+    ]
     rc = 0
     speeds: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeat):
             out = Path(tmp) / f"{i}.json"
-            rc |= subprocess.call([*argv, "--json-out", str(out)] if repeat > 1 else argv,
-                                  cwd=REPO)
+            rc |= subprocess.call([*argv, "--json-out", str(out)] if repeat > 1 else argv, cwd=REPO)
             if repeat > 1 and out.exists():
                 m = json.loads(out.read_text(encoding="utf-8"))
                 speeds.append((m["chars_per_s"], (m.get("net") or {}).get("chars_per_s", 0.0)))
     if speeds:
         wall, net = [s[0] for s in speeds], [s[1] for s in speeds]
-        print(f"speed name={name} runs={len(speeds)} chars_per_s best={max(wall):.0f} "
-              f"median={statistics.median(wall):.0f} net best={max(net):.0f} "
-              f"median={statistics.median(net):.0f}")
+        print(
+            f"speed name={name} runs={len(speeds)} chars_per_s best={max(wall):.0f} "
+            f"median={statistics.median(wall):.0f} net best={max(net):.0f} "
+            f"median={statistics.median(net):.0f}"
+        )
     return rc
 
 

@@ -190,12 +190,9 @@ def test_extract_batch_decides_versions_of_one_article_in_order(
     )
     assert got == want
     assert stats.records_in["extract"] == len(versions)
-    assert (
-        stats.records_out["extract"]
-        + stats.records_out["extract_skipped"]
-        + sum(stats.deadletters.values())
-        == len(versions)
-    )
+    assert stats.records_out["extract"] + stats.records_out["extract_skipped"] + sum(
+        stats.deadletters.values()
+    ) == len(versions)
 
 
 async def test_extract_batch_reads_and_writes_the_table_for_the_record_it_is_doing() -> None:

@@ -35,7 +35,7 @@ def test_reader_matches_table_get_on_rocksdb(tmp_path: Path) -> None:
     table = tables.entity_mentions
     values: dict[str, Any] = {
         "PERSON:植田和男": {"total": 3, "hours": {"2025-03-14T15": 3}, "applied": {"0": 7}},
-        "LOCATION:\"quoted\" \\ name": {"total": 0, "hours": {}, "applied": {"1": 2, "3": 9}},
+        'LOCATION:"quoted" \\ name': {"total": 0, "hours": {}, "applied": {"1": 2, "3": 9}},
         "ORGANIZATION:model": Point(x=5),  # a Faust model: decoded by the registry, as by get
     }
     first, second = _event(0), _event(1)

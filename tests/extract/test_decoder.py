@@ -81,8 +81,11 @@ def test_decoder_spans_are_crfsuite_spans_per_sentence(compiled: bool) -> None:
     for text in [*_texts(), "東京。大阪\n\n名古屋と京都。"]:
         tokens = _tokenizer()(text)
         labels = _crfsuite_labels(text)
-        want = [(a + x, a + y, tag) for a, b in sentences(tokens)
-                for x, y, tag in bio_spans(labels[a:b])]
+        want = [
+            (a + x, a + y, tag)
+            for a, b in sentences(tokens)
+            for x, y, tag in bio_spans(labels[a:b])
+        ]
         typed = _tokenizer().typed(text, tagger.fill)
         assert tagger.decoder.tag_spans(typed.type_id) == want, text[:40]
 
@@ -105,8 +108,11 @@ def test_type_blocks_are_the_sums_of_the_feature_weights() -> None:
         return out
 
     def close(a: list[list[float]], b: list[list[float]]) -> bool:
-        return all(abs(x - y) < 1e-9 for ra, rb in zip(a, b, strict=True)
-                   for x, y in zip(ra, rb, strict=True))
+        return all(
+            abs(x - y) < 1e-9
+            for ra, rb in zip(a, b, strict=True)
+            for x, y in zip(ra, rb, strict=True)
+        )
 
     assert close(decoder.blocks[0], expected(_BOS))  # the sentence-boundary sentinel
     seen = 0
@@ -125,13 +131,32 @@ def test_compiled_types_are_the_python_types() -> None:
     tok = _tokenizer()
     c = TypeTagger(tok.pos_name, compiled=True)
     py = TypeTagger(tok.pos_name, compiled=False)
-    odd = ["ab", "x", "ＡＢＣ１２３", "東京都庁舎", "大学院", "北朝鮮労働党", "ﾌﾟｰﾁﾝ", "㍿",
-           "〇〇〇", "\n", " \n", "。", "1950年代", "かなカナ漢字abc123", "AI", "ヴェ", "Ⅻ", "𠮷"]
+    odd = [
+        "ab",
+        "x",
+        "ＡＢＣ１２３",
+        "東京都庁舎",
+        "大学院",
+        "北朝鮮労働党",
+        "ﾌﾟｰﾁﾝ",
+        "㍿",
+        "〇〇〇",
+        "\n",
+        " \n",
+        "。",
+        "1950年代",
+        "かなカナ漢字abc123",
+        "AI",
+        "ヴェ",
+        "Ⅻ",
+        "𠮷",
+    ]
     pairs = [(s, p) for text in _texts() for s, p in zip(*_surface_pos(tok, text), strict=True)]
     pairs += [(s, p) for s in odd for p in {p for _, p in pairs}]
     for s, p in pairs:
         assert c.decoder.block(c.type_id(s, p)) == pytest.approx(
-            py.decoder.block(py.type_id(s, p)), abs=1e-12), (s, tok.pos_name(p))
+            py.decoder.block(py.type_id(s, p)), abs=1e-12
+        ), (s, tok.pos_name(p))
     assert c.types == py.types  # same ids in the same order
 
 
@@ -189,14 +214,20 @@ def test_compiled_scan_is_the_python_scan() -> None:
         pytest.skip("_viterbi not built")
     c = TypeTagger(_tokenizer().pos_name, compiled=True)
     py = TypeTagger(_tokenizer().pos_name, compiled=False)
-    texts = [*_texts(), "", "東京。大阪\n\n名古屋と京都。", "東京(とうきょう)に行く",
-             "ｶﾞｷﾞ\u3099ka\u0301", "  \n\t東京\r\n\r\n大阪  "]
+    texts = [
+        *_texts(),
+        "",
+        "東京。大阪\n\n名古屋と京都。",
+        "東京(とうきょう)に行く",
+        "ｶﾞｷﾞ\u3099ka\u0301",
+        "  \n\t東京\r\n\r\n大阪  ",
+    ]
     for text in texts:
         chunks = _scan_inputs(text)
         got, want = c.scan(chunks), py.scan(chunks)
         assert got == want, text[:40]
         surface, _, starts, _ = got
-        assert all(text[s:s + len(w)] == w for s, w in zip(starts, surface, strict=True))
+        assert all(text[s : s + len(w)] == w for s, w in zip(starts, surface, strict=True))
     assert c.types == py.types
 
 
@@ -222,7 +253,7 @@ class _Morpheme:
         self._text, self._b, self._e, self._p = text, begin, end, pos
 
     def surface(self) -> str:
-        return self._text[self._b:self._e]
+        return self._text[self._b : self._e]
 
     def begin(self) -> int:
         return self._b
@@ -234,8 +265,16 @@ class _Morpheme:
         return self._p
 
 
-@pytest.mark.parametrize("bounds", [[(0, 2), (2, 4)], [(1, 2), (2, 4)], [(0, 2), (2, 3)],
-                                    [(0, 2), (2, 2), (2, 4)], [(0, 3), (3, 5)]])
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        [(0, 2), (2, 4)],
+        [(1, 2), (2, 4)],
+        [(0, 2), (2, 3)],
+        [(0, 2), (2, 2), (2, 4)],
+        [(0, 3), (3, 5)],
+    ],
+)
 def test_scan_takes_each_surface_when_morphemes_do_not_tile(bounds: list[tuple[int, int]]) -> None:
     """Surfaces come from end offsets only while the morphemes tile the chunk; else from
     surface() and begin(), as before. Sudachi always tiles (offsets were always summed from

@@ -18,15 +18,28 @@ SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seed" / "body.tx
 SEED_EXPECTED = {
     "PERSON": {"プーチン", "金正恩", "アルトヨム・ルーキン", "ハモン・パチェコ・パルド"},
     "ORGANIZATION": {"朝鮮労働党", "国連", "極東連邦大学", "キングス・カレッジ", "ロイター"},
-    "LOCATION": {"ロシア", "北朝鮮", "ウクライナ", "中国", "米国", "日本", "韓国", "ベラルーシ",
-                 "北東アジア", "東欧", "欧州", "ソウル", "ロンドン"},
+    "LOCATION": {
+        "ロシア",
+        "北朝鮮",
+        "ウクライナ",
+        "中国",
+        "米国",
+        "日本",
+        "韓国",
+        "ベラルーシ",
+        "北東アジア",
+        "東欧",
+        "欧州",
+        "ソウル",
+        "ロンドン",
+    },
 }
 
 
 def extract(text: str) -> list[Entity]:
     ents = get_extractor()(text)
     for e in ents:  # every entity's offsets point at its text
-        assert text[e.start:e.end] == e.text
+        assert text[e.start : e.end] == e.text
     return ents
 
 
@@ -67,7 +80,7 @@ def test_titled_short_mention_joins_full_name(seed: tuple[str, list[Entity]]) ->
     kim = [e for e in ents if e.type == "PERSON" and e.text == "金"]
     assert kim, "金総書記 should yield a PERSON mention 金"
     assert all(e.normalized == "金正恩" and e.key == "PERSON:金正恩" for e in kim)
-    assert all(text[e.end:e.end + 3] == "総書記" for e in kim)
+    assert all(text[e.end : e.end + 3] == "総書記" for e in kim)
 
 
 def test_name_glued_to_its_party_is_split() -> None:
@@ -104,20 +117,24 @@ def test_offsets_are_code_points_across_lines() -> None:
 
 # --- rules and aliases, on hand-made tokens -------------------------------------------------
 
+
 def _tokens(*pieces: tuple[str, str]) -> tuple[Tokens, Callable[[int], tuple[str, ...]]]:
     """Tokens from (surface, kind) pairs; kind is the Sudachi POS[2] the rule looks at."""
     pos_ids = {"人名": 1, "地名": 2, "一般": 3, "記号": 4}
-    names = {1: ("名詞", "固有名詞", "人名", "*", "*", "*"),
-             2: ("名詞", "固有名詞", "地名", "*", "*", "*"),
-             3: ("名詞", "普通名詞", "一般", "*", "*", "*"),
-             4: ("補助記号", "一般", "*", "*", "*", "*")}
+    names = {
+        1: ("名詞", "固有名詞", "人名", "*", "*", "*"),
+        2: ("名詞", "固有名詞", "地名", "*", "*", "*"),
+        3: ("名詞", "普通名詞", "一般", "*", "*", "*"),
+        4: ("補助記号", "一般", "*", "*", "*", "*"),
+    }
     toks = Tokens([s for s, _ in pieces], [pos_ids[k] for _, k in pieces])
     return toks, names.__getitem__
 
 
 def test_split_person_prefix_rule() -> None:
-    toks, pos = _tokens(("金正", "人名"), ("恩", "一般"), ("朝鮮", "地名"), ("労働", "一般"),
-                        ("党", "一般"))
+    toks, pos = _tokens(
+        ("金正", "人名"), ("恩", "一般"), ("朝鮮", "地名"), ("労働", "一般"), ("党", "一般")
+    )
     assert split_person_prefix(toks, [(0, 5, "ORG")], pos) == [(0, 2, "PER"), (2, 5, "ORG")]
     # an organisation that merely starts with a place name is left alone
     toks, pos = _tokens(("朝鮮", "地名"), ("労働", "一般"), ("党", "一般"))
@@ -125,29 +142,45 @@ def test_split_person_prefix_rule() -> None:
 
 
 def test_bracket_and_katakana_dot_rules() -> None:
-    toks, pos = _tokens(("キングス", "一般"), ("・", "記号"), ("カレッジ", "一般"), ("(", "記号"),
-                        ("ロンドン", "地名"))
+    toks, pos = _tokens(
+        ("キングス", "一般"),
+        ("・", "記号"),
+        ("カレッジ", "一般"),
+        ("(", "記号"),
+        ("ロンドン", "地名"),
+    )
     assert split_open_bracket(toks, [(0, 5, "ORG")], pos) == [(0, 3, "ORG"), (4, 5, "LOC")]
     assert join_katakana_dots(toks, [(0, 1, "ORG")], pos) == [(0, 3, "ORG")]
 
 
 def test_aliases_join_the_earlier_full_name() -> None:
-    ms = [Mention(0, 9, "PERSON", "ウラジーミル・プーチン", "ウラジーミル・プーチン"),
-          Mention(20, 24, "PERSON", "プーチン", "プーチン"),
-          Mention(30, 33, "PERSON", "金正恩", "金正恩"),
-          Mention(40, 41, "PERSON", "金", "金"),
-          Mention(50, 55, "ORGANIZATION", "朝鮮労働党", "朝鮮労働党"),
-          Mention(60, 63, "ORGANIZATION", "労働党", "労働党")]
+    ms = [
+        Mention(0, 9, "PERSON", "ウラジーミル・プーチン", "ウラジーミル・プーチン"),
+        Mention(20, 24, "PERSON", "プーチン", "プーチン"),
+        Mention(30, 33, "PERSON", "金正恩", "金正恩"),
+        Mention(40, 41, "PERSON", "金", "金"),
+        Mention(50, 55, "ORGANIZATION", "朝鮮労働党", "朝鮮労働党"),
+        Mention(60, 63, "ORGANIZATION", "労働党", "労働党"),
+    ]
     out = [m.normalized for m in resolve_aliases(ms)]
-    assert out == ["ウラジーミル・プーチン", "ウラジーミル・プーチン", "金正恩", "金正恩",
-                   "朝鮮労働党", "朝鮮労働党"]
+    assert out == [
+        "ウラジーミル・プーチン",
+        "ウラジーミル・プーチン",
+        "金正恩",
+        "金正恩",
+        "朝鮮労働党",
+        "朝鮮労働党",
+    ]
 
 
 def test_aliases_need_the_full_name_first_and_unambiguous() -> None:
     ms = [Mention(0, 1, "PERSON", "金", "金"), Mention(5, 8, "PERSON", "金正恩", "金正恩")]
     assert [m.normalized for m in resolve_aliases(ms)] == ["金", "金正恩"]
-    ms = [Mention(0, 4, "PERSON", "金大中", "金大中"), Mention(5, 8, "PERSON", "金正恩", "金正恩"),
-          Mention(9, 10, "PERSON", "金", "金")]
+    ms = [
+        Mention(0, 4, "PERSON", "金大中", "金大中"),
+        Mention(5, 8, "PERSON", "金正恩", "金正恩"),
+        Mention(9, 10, "PERSON", "金", "金"),
+    ]
     assert resolve_aliases(ms)[-1].normalized == "金"  # two candidates: keep own form
     ms = [Mention(0, 4, "LOCATION", "北朝鮮", "北朝鮮"), Mention(5, 7, "PERSON", "朝鮮", "朝鮮")]
     assert resolve_aliases(ms)[-1].normalized == "朝鮮"  # types never mix
@@ -155,12 +188,13 @@ def test_aliases_need_the_full_name_first_and_unambiguous() -> None:
 
 # --- Sudachi's byte limit -------------------------------------------------------------------
 
+
 def test_split_keeps_every_chunk_under_the_byte_limit() -> None:
     line = "ロシアのプーチン大統領は北朝鮮を訪れた。" * 3000  # one line, ~180 kB
     text = "見出し\n" + line + "\n末尾の行。"
     chunks = split_for_sudachi(text)
     assert all(len(c.encode("utf-8")) <= SUDACHI_MAX_BYTES for _, c in chunks)
-    assert all(text[o:o + len(c)] == c for o, c in chunks)
+    assert all(text[o : o + len(c)] == c for o, c in chunks)
     assert "".join(c for _, c in chunks) == text  # nothing lost, nothing repeated
     # cuts fall on sentence ends, so no name is cut in two
     assert all(c.endswith(("。", "\n")) for _, c in chunks[:-1])
@@ -190,5 +224,6 @@ def test_rule_shortcuts_keep_the_rules_tests() -> None:
         assert (s in _OPEN_PARTS) == (s in _OPEN), s
     toks = Tokens(["北", "の", "東京"], [0, 0, 0])
     spans = [(2, 3, "LOC"), (0, 1, "ORG")]
-    assert direction_places(toks, spans, lambda p: ("名詞", "普通名詞", "一般", "*")) \
-        == sorted(spans)
+    assert direction_places(toks, spans, lambda p: ("名詞", "普通名詞", "一般", "*")) == sorted(
+        spans
+    )

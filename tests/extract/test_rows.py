@@ -34,17 +34,24 @@ def _texts() -> list[str]:
     return with_seed(TEXTS)
 
 
-def _py_rows(ex: EntityExtractor, text: str, tokens: Tokens, spans: list[Span]
-             ) -> list[EntityRow]:
-    return [(m.text, m.type, m.start, m.end, m.normalized)
-            for m in ex.py_mentions(text, tokens, spans)]
+def _py_rows(ex: EntityExtractor, text: str, tokens: Tokens, spans: list[Span]) -> list[EntityRow]:
+    return [
+        (m.text, m.type, m.start, m.end, m.normalized) for m in ex.py_mentions(text, tokens, spans)
+    ]
 
 
 def _c_rows(text: str, tokens: Tokens, spans: list[Span]) -> list[EntityRow] | None:
     rows = compiled_rows()
     assert rows is not None
-    return rows(text, spans, tokens.surface, tokens.starts(), tokens.chunks, OUTPUT_TYPE,
-                unicodedata.normalize)
+    return rows(
+        text,
+        spans,
+        tokens.surface,
+        tokens.starts(),
+        tokens.chunks,
+        OUTPUT_TYPE,
+        unicodedata.normalize,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,16 +95,26 @@ def test_compiled_rows_of_hand_made_tokens() -> None:
     for s in surface[:-1]:
         starts.append(starts[-1] + len(s))
     tokens = Tokens(surface, [0] * len(surface), None, [(0, 0, None), (4, 7, None)], starts)
-    spans = [(0, 3, "PER"), (4, 5, "PER"), (7, 10, "ORG"), (10, 11, "ORG"), (9, 10, "PER"),
-             (2, 5, "LOC"), (7, 8, "X")]
-    want = [(m.text, m.type, m.start, m.end, m.normalized)
-            for m in EntityExtractor.py_mentions(None, text, tokens, spans)]  # type: ignore[arg-type]
+    spans = [
+        (0, 3, "PER"),
+        (4, 5, "PER"),
+        (7, 10, "ORG"),
+        (10, 11, "ORG"),
+        (9, 10, "PER"),
+        (2, 5, "LOC"),
+        (7, 8, "X"),
+    ]
+    want = [
+        (m.text, m.type, m.start, m.end, m.normalized)
+        for m in EntityExtractor.py_mentions(None, text, tokens, spans)
+    ]  # type: ignore[arg-type]
     assert _c_rows(text, tokens, spans) == want
     assert ("パルド", "PERSON", 8, 11, "ハモン・パルド") in want  # an alias across lines
 
 
-@pytest.mark.parametrize("spans", [[(0, 0, "PER")], [(2, 9, "PER")], [(-1, 1, "PER")],
-                                   [(0, 2, "PER"), (1, 2, "PER")]])
+@pytest.mark.parametrize(
+    "spans", [[(0, 0, "PER")], [(2, 9, "PER")], [(-1, 1, "PER")], [(0, 2, "PER"), (1, 2, "PER")]]
+)
 def test_compiled_rows_leave_odd_inputs_to_python(spans: list[Span]) -> None:
     """Empty or out-of-range spans, and a PERSON name of only ・ (resolve_aliases raises on it
     in Python), give None: the caller then runs the Python path."""
@@ -111,13 +128,15 @@ def test_compiled_rows_leave_odd_inputs_to_python(spans: list[Span]) -> None:
 def test_mentions_are_the_rows() -> None:
     ex = get_extractor()
     text = ALIASES
-    assert [(m.text, m.type, m.start, m.end, m.normalized) for m in ex.mentions(text)] \
-        == ex.rows(text)
+    assert [(m.text, m.type, m.start, m.end, m.normalized) for m in ex.mentions(text)] == ex.rows(
+        text
+    )
     assert all(isinstance(m, Mention) for m in ex.mentions(text))
 
 
 def test_python_raises_where_compiled_rows_give_none() -> None:
     """The ・-only PERSON case above: Python's resolve_aliases raises (so C must not answer)."""
     with pytest.raises(IndexError):
-        resolve_aliases([Mention(0, 2, "PERSON", "・・", "・・"),
-                         Mention(1, 2, "PERSON", "・", "・")])
+        resolve_aliases(
+            [Mention(0, 2, "PERSON", "・・", "・・"), Mention(1, 2, "PERSON", "・", "・")]
+        )

@@ -64,8 +64,11 @@ def resolve_aliases(mentions: list[Mention]) -> list[Mention]:
     joined: dict[str, str] = {}
     for m in mentions:
         names = seen.setdefault(m.type, [])
-        fits = ([f for f in names if _is_alias(m.normalized, f, m.type)]
-                if m.normalized in joined.get(m.type, "") else [])
+        fits = (
+            [f for f in names if _is_alias(m.normalized, f, m.type)]
+            if m.normalized in joined.get(m.type, "")
+            else []
+        )
         if fits:
             best = max(len(f) for f in fits)
             longest = {f for f in fits if len(f) == best}

@@ -73,8 +73,9 @@ class TypeTagger:
     same information `features.token_pieces` turns into strings).
     """
 
-    def __init__(self, pos_name: PosName, path: Path | None = None,
-                 compiled: bool | None = None) -> None:
+    def __init__(
+        self, pos_name: PosName, path: Path | None = None, compiled: bool | None = None
+    ) -> None:
         t: dict[str, Any] = marshal.loads((path or tables_path()).read_bytes())
         if t.get("format") != FORMAT or t.get("byteorder") != sys.byteorder:
             raise ValueError("NER tables are stale: rebuild with python -m workers.extract.train")
@@ -88,30 +89,38 @@ class TypeTagger:
             from workers.extract.pydecoder import PyDecoder
 
             cls = PyDecoder
-        self.decoder: Decoder = cls(len(self.labels), self.o_label, t["trans"], t["comp_off"],
-                                    t["ent_slot"], t["ent_w"])
+        self.decoder: Decoder = cls(
+            len(self.labels), self.o_label, t["trans"], t["comp_off"], t["ent_slot"], t["ent_w"]
+        )
         maps: dict[str, dict[Any, int]] = t["maps"]
         empty: dict[Any, int] = {}
         self._w, self._pown, self._p4, self._pctx = (
-            maps.get(k, empty) for k in ("W", "POWN", "P4", "PCTX"))
+            maps.get(k, empty) for k in ("W", "POWN", "P4", "PCTX")
+        )
         self._sh, self._len, self._s1, self._f1, self._s2, self._lex = (
-            maps.get(k, empty) for k in ("SH", "LEN", "S1", "F1", "S2", "LEX"))
+            maps.get(k, empty) for k in ("SH", "LEN", "S1", "F1", "S2", "LEX")
+        )
         self._pos_name = pos_name
         self._pos: dict[int, tuple[bool, tuple[int, ...], int]] = {}
         # one dict per POS id: surface -> type id
         self.types: dict[int, dict[str, int]] = {}
         if self.decoder.add_type(0, [t["sentinel"]]) != 0:
             raise RuntimeError("the sentinel must be type 0")
-        self.decoder.set_bio(bytes(0 if x == "O" else 1 if x[0] == "B" else 2 for x in self.labels),
-                             tuple(None if x == "O" else x[2:] for x in self.labels))
+        self.decoder.set_bio(
+            bytes(0 if x == "O" else 1 if x[0] == "B" else 2 for x in self.labels),
+            tuple(None if x == "O" else x[2:] for x in self.labels),
+        )
         self.type_id: Callable[[str, int], int] = self._type_id
         self.fill: Fill = self._fill
         self.scan: Scan = self._scan
         if self.compiled:  # the C twins of new_type and _fill, over the same tables
             self.decoder.configure(  # type: ignore[attr-defined]
-                self.types, self._pos_info, self._pos,
+                self.types,
+                self._pos_info,
+                self._pos,
                 (self._w, self._sh, self._len, self._s1, self._f1, self._s2, self._lex),
-                LEX_CLASSES)
+                LEX_CLASSES,
+            )
             self.type_id = self.decoder.type_id  # type: ignore[attr-defined]
             self.fill = self.decoder.typed  # type: ignore[attr-defined]
             self.scan = self.decoder.scan  # type: ignore[attr-defined]
@@ -128,8 +137,9 @@ class TypeTagger:
         t = by_surface.get(surface) if by_surface is not None else None
         return self.new_type(surface, pos_id) if t is None else t
 
-    def _fill(self, morphemes: Iterable[Any], surface: list[str], pos: list[int],
-              ids: list[int]) -> None:
+    def _fill(
+        self, morphemes: Iterable[Any], surface: list[str], pos: list[int], ids: list[int]
+    ) -> None:
         """Append each morpheme's surface, POS id and type id (pure-Python path)."""
         types = self.types
         for m in morphemes:
@@ -141,8 +151,9 @@ class TypeTagger:
             t = by_surface.get(s) if by_surface is not None else None
             ids.append(self.new_type(s, p) if t is None else t)
 
-    def _scan(self, chunks: list[tuple[int, str, Any]]
-              ) -> tuple[list[str], list[int], list[int], list[tuple[int, int, str]]]:
+    def _scan(
+        self, chunks: list[tuple[int, str, Any]]
+    ) -> tuple[list[str], list[int], list[int], list[tuple[int, int, str]]]:
         """A text's surfaces, POS ids, start offsets and name spans (pure-Python path)."""
         surface: list[str] = []
         pos: list[int] = []
@@ -178,8 +189,12 @@ class TypeTagger:
         if not never:
             n = len(surface)
             comps += pos_own
-            comps += (self._sh.get(shape(surface), 0), self._len.get(str(n if n < 6 else 6), 0),
-                      self._s1.get(surface[-1], 0), self._f1.get(surface[0], 0))
+            comps += (
+                self._sh.get(shape(surface), 0),
+                self._len.get(str(n if n < 6 else 6), 0),
+                self._s1.get(surface[-1], 0),
+                self._f1.get(surface[0], 0),
+            )
             if n > 2:
                 comps.append(self._s2.get(surface[-2:], 0))
             for tag in lex_tags(surface):

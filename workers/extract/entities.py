@@ -42,6 +42,7 @@ def row_dict(row: EntityRow) -> dict[str, object]:
     text, kind, start, end, normalized = row
     return {"text": text, "type": kind, "start": start, "end": end, "normalized": normalized}
 
+
 # _viterbi.rows(text, spans, surface, starts, chunks, output_type, normalize) -> rows or None
 RowsOf = Callable[..., list[EntityRow] | None]
 
@@ -108,17 +109,28 @@ class EntityExtractor:
         if not spans:
             return []
         if self.c_rows is not None:
-            got = self.c_rows(text, spans, tokens.surface, tokens.starts(), tokens.chunks,
-                              OUTPUT_TYPE, unicodedata.normalize)
+            got = self.c_rows(
+                text,
+                spans,
+                tokens.surface,
+                tokens.starts(),
+                tokens.chunks,
+                OUTPUT_TYPE,
+                unicodedata.normalize,
+            )
             if got is not None:
                 return got
-        return [(m.text, m.type, m.start, m.end, m.normalized)
-                for m in self.py_mentions(text, tokens, spans)]
+        return [
+            (m.text, m.type, m.start, m.end, m.normalized)
+            for m in self.py_mentions(text, tokens, spans)
+        ]
 
     def mentions(self, text: str) -> list[Mention]:
         """The entities of a text as canonical.Mention records (built from ``rows``)."""
-        return [Mention(start, end, kind, name, normalized)
-                for name, kind, start, end, normalized in self.rows(text)]
+        return [
+            Mention(start, end, kind, name, normalized)
+            for name, kind, start, end, normalized in self.rows(text)
+        ]
 
     def spans(self, text: str) -> tuple[Tokens, list[Span]]:
         """A text's tokens and its name spans after the span rules (token indices, tag)."""
@@ -139,8 +151,9 @@ class EntityExtractor:
             kind = OUTPUT_TYPE.get(tag)
             if kind is not None:
                 start, end = starts[a], starts[b - 1] + len(surface[b - 1])
-                mentions.append(Mention(start, end, kind, text[start:end],
-                                        own_form(surface[a:b], norms(a, b))))
+                mentions.append(
+                    Mention(start, end, kind, text[start:end], own_form(surface[a:b], norms(a, b)))
+                )
         return resolve_aliases(mentions) if len(mentions) > 1 else mentions
 
 

@@ -20,15 +20,30 @@ from workers.extract.decoder import FORMAT
 # crfsuite attribute template -> (component group, position); positions as in the C module:
 # 0 own, 1 as previous token, 2 as next token, 3 as the token two before, 4 two after.
 TEMPLATES: dict[str, tuple[str, int]] = {
-    "w": ("W", 0), "-1w": ("W", 1), "+1w": ("W", 2), "+2w": ("W", 4),
-    "p": ("POWN", 0), "p4": ("P4", 0),
-    "-1p": ("PCTX", 1), "+1p": ("PCTX", 2), "-2p": ("PCTX", 3), "+2p": ("PCTX", 4),
-    "sh": ("SH", 0), "-1sh": ("SH", 1), "+1sh": ("SH", 2), "-2sh": ("SH", 3),
+    "w": ("W", 0),
+    "-1w": ("W", 1),
+    "+1w": ("W", 2),
+    "+2w": ("W", 4),
+    "p": ("POWN", 0),
+    "p4": ("P4", 0),
+    "-1p": ("PCTX", 1),
+    "+1p": ("PCTX", 2),
+    "-2p": ("PCTX", 3),
+    "+2p": ("PCTX", 4),
+    "sh": ("SH", 0),
+    "-1sh": ("SH", 1),
+    "+1sh": ("SH", 2),
+    "-2sh": ("SH", 3),
     "len": ("LEN", 0),
-    "s1": ("S1", 0), "-1s1": ("S1", 1),
-    "f1": ("F1", 0), "+1f1": ("F1", 2),
+    "s1": ("S1", 0),
+    "-1s1": ("S1", 1),
+    "f1": ("F1", 0),
+    "+1f1": ("F1", 2),
     "s2": ("S2", 0),
-    "lex": ("LEX", 0), "-1lex": ("LEX", 1), "+1lex": ("LEX", 2), "+2lex": ("LEX", 4),
+    "lex": ("LEX", 0),
+    "-1lex": ("LEX", 1),
+    "+1lex": ("LEX", 2),
+    "+2lex": ("LEX", 4),
 }
 # The sentence-boundary sentinel's pieces (features._BOS): one component of their own.
 SENTINEL_ATTRS = {"-1w=BOS": 1, "+1w=EOS": 2, "-2w=BOS": 3, "+2w=EOS": 4}
@@ -45,7 +60,7 @@ def _cqdb_strings(b: bytes, off: int) -> list[str]:
         rid, ksize = struct.unpack_from("<iI", b, off + rec)
         if rec == 0 or rid != i:
             raise ValueError("unexpected CQDB layout")
-        out.append(b[off + rec + 8:off + rec + 7 + ksize].decode("utf-8"))
+        out.append(b[off + rec + 8 : off + rec + 7 + ksize].decode("utf-8"))
     return out
 
 
@@ -53,7 +68,8 @@ def read_crfsuite(path: Path) -> tuple[list[str], dict[str, dict[int, float]], l
     """(labels, {attribute: {label id: weight}}, transitions L*L) from a crfsuite CRF1d file."""
     b = path.read_bytes()
     magic, _, kind, _, _, n_labels, _, off_f, off_l, off_a, _, _ = struct.unpack_from(
-        "<4sI4sIIIIIIIII", b, 0)
+        "<4sI4sIIIIIIIII", b, 0
+    )
     if magic != b"lCRF" or kind != b"FOMC":
         raise ValueError(f"{path}: not a crfsuite CRF1d model")
     labels = _cqdb_strings(b, off_l)
@@ -63,7 +79,7 @@ def read_crfsuite(path: Path) -> tuple[list[str], dict[str, dict[int, float]], l
         raise ValueError(f"{path}: unexpected layout")
     state: dict[str, dict[int, float]] = {}
     trans = [0.0] * (n_labels * n_labels)
-    for kind_, src, dst, w in struct.iter_unpack("<IIId", b[off_f + 12:off_f + 12 + 20 * n_feat]):
+    for kind_, src, dst, w in struct.iter_unpack("<IIId", b[off_f + 12 : off_f + 12 + 20 * n_feat]):
         if kind_ == 0:
             state.setdefault(attrs[src], {})[dst] = w
         else:
@@ -105,9 +121,14 @@ def export_tables(crf_path: Path, out: Path) -> None:
     sentinel_id = add(sentinel)
     maps = {g: {v: add(s) for v, s in sorted(vals.items())} for g, vals in sorted(groups.items())}
     tables = {
-        "format": FORMAT, "labels": labels, "trans": array("d", trans).tobytes(),
-        "comp_off": comp_off.tobytes(), "ent_slot": ent_slot.tobytes(),
-        "ent_w": ent_w.tobytes(), "sentinel": sentinel_id, "maps": maps,
+        "format": FORMAT,
+        "labels": labels,
+        "trans": array("d", trans).tobytes(),
+        "comp_off": comp_off.tobytes(),
+        "ent_slot": ent_slot.tobytes(),
+        "ent_w": ent_w.tobytes(),
+        "sentinel": sentinel_id,
+        "maps": maps,
         "byteorder": sys.byteorder,
     }
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -66,8 +66,21 @@ def lex_tags(surface: str) -> list[str]:
 # Sudachi POS that never belong to a name (particles, verbs, 。、): such tokens get one feature
 # as themselves (they are tagged O in practice) while still giving context to their neighbours;
 # that halves the work of the tagger.
-NEVER_IN_NAME = frozenset({"助詞", "助動詞", "動詞", "形容詞", "副詞", "接続詞", "連体詞", "感動詞",
-                           "代名詞", "句点", "読点"})
+NEVER_IN_NAME = frozenset(
+    {
+        "助詞",
+        "助動詞",
+        "動詞",
+        "形容詞",
+        "副詞",
+        "接続詞",
+        "連体詞",
+        "感動詞",
+        "代名詞",
+        "句点",
+        "読点",
+    }
+)
 
 
 def token_pieces(surface: str, pos: tuple[str, ...]) -> Pieces:
@@ -79,8 +92,13 @@ def token_pieces(surface: str, pos: tuple[str, ...]) -> Pieces:
     """
     p = f"{pos[0]}|{pos[1]}|{pos[2]}"
     if pos[0] in NEVER_IN_NAME or pos[1] in NEVER_IN_NAME:
-        return (["w=" + surface], ["-1w=" + surface, "-1p=" + p], ["+1w=" + surface, "+1p=" + p],
-                ["-2p=" + p], ["+2w=" + surface, "+2p=" + p])
+        return (
+            ["w=" + surface],
+            ["-1w=" + surface, "-1p=" + p],
+            ["+1w=" + surface, "+1p=" + p],
+            ["-2p=" + p],
+            ["+2w=" + surface, "+2p=" + p],
+        )
     sh = shape(surface)
     lex = lex_tags(surface)
     n = len(surface)

@@ -14,8 +14,9 @@ def _words(block: str) -> list[str]:
 
 
 # Words that follow a person's name: titles, ranks, roles, honorifics.
-TITLES: frozenset[str] = frozenset(_words(
-    """
+TITLES: frozenset[str] = frozenset(
+    _words(
+        """
     氏 さん 君 くん ちゃん 様 さま 殿 先生 選手 監督 投手 捕手
     外野手 内野手 騎手 棋士 力士 容疑者 被告 被告人 大統領 副大統領
     首相 副首相 総理 総理大臣 大臣 外相 蔵相 財務相 国防相 防衛相 法相
@@ -29,11 +30,13 @@ TITLES: frozenset[str] = frozenset(_words(
     博士 医師 弁護士 記者 編集長 作家 氏ら 夫人 夫妻 兄 弟 姉 妹 父
     母 師 師匠
     """
-))
+    )
+)
 
 # Last words of organisation names.
-ORG_SUFFIXES: frozenset[str] = frozenset(_words(
-    """
+ORG_SUFFIXES: frozenset[str] = frozenset(
+    _words(
+        """
     党 大学 大学院 学院 学園 学校 高校 高等学校 中学校 小学校 短期大学
     カレッジ 省 庁 局 府 院 銀行 委員会 社 会社 株式会社 有限会社
     協会 連盟 連合 同盟 機構 機関 財団 法人 研究所 研究会 軍 隊 団
@@ -43,18 +46,21 @@ ORG_SUFFIXES: frozenset[str] = frozenset(_words(
     レコード レーベル スタジオ 出版 出版社 書店 商会 クラブ 球団 楽団
     劇団 教団 部 課 政権 評議会 センター
     """
-))
+    )
+)
 
 # Last words of place and facility names.
-LOC_SUFFIXES: frozenset[str] = frozenset(_words(
-    """
+LOC_SUFFIXES: frozenset[str] = frozenset(
+    _words(
+        """
     国 共和国 王国 連邦 帝国 県 都 道 市 区 町 村 郡 州 省 島
     諸島 列島 半島 大陸 山 岳 山脈 川 河 湖 海 湾 海峡 岬 峠 高原
     平野 盆地 砂漠 地方 地域 街 通り 駅 空港 港 城 寺 神社 神宮
     公園 橋 線 道路 国道 トンネル ダム タワー ホール 劇場 スタジアム
     球場 競技場 病院 美術館 博物館 図書館 ビル 宮殿 宮 会館
     """
-))
+    )
+)
 
 # Compass words forming a region name with the place name after them (北東アジア).
 DIRECTIONS: frozenset[str] = frozenset(

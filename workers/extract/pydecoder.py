@@ -17,12 +17,19 @@ from workers.extract.model import bio_spans
 class PyDecoder:
     """Pure-Python twin of `_viterbi.Decoder` (same arguments, same labels; much slower)."""
 
-    def __init__(self, n_labels: int, o_label: int, trans: bytes, comp_off: bytes,
-                 ent_slot: bytes, ent_w: bytes) -> None:
+    def __init__(
+        self,
+        n_labels: int,
+        o_label: int,
+        trans: bytes,
+        comp_off: bytes,
+        ent_slot: bytes,
+        ent_w: bytes,
+    ) -> None:
         self.L = n_labels
         self.o = o_label
         t = array("d", trans)
-        self.trans = [list(t[i * n_labels:(i + 1) * n_labels]) for i in range(n_labels)]
+        self.trans = [list(t[i * n_labels : (i + 1) * n_labels]) for i in range(n_labels)]
         self.comp_off = array("I", comp_off)
         self.ent_slot = array("H", ent_slot)
         self.ent_w = array("d", ent_w)
@@ -35,7 +42,7 @@ class PyDecoder:
         for c in components:
             for e in range(self.comp_off[c], self.comp_off[c + 1]):
                 blk[self.ent_slot[e]] += self.ent_w[e]
-        self.blocks.append([blk[p * L:(p + 1) * L] for p in range(NPOS)])
+        self.blocks.append([blk[p * L : (p + 1) * L] for p in range(NPOS)])
         self.flags.append(flags)
         return len(self.flags) - 1
 
@@ -87,8 +94,10 @@ class PyDecoder:
         return out
 
     def set_bio(self, kinds: bytes, tags: tuple[str | None, ...], /) -> None:
-        self.bio_names = [("O" if k == 0 else ("B-" if k == 1 else "I-") + str(t))
-                          for k, t in zip(kinds, tags, strict=True)]
+        self.bio_names = [
+            ("O" if k == 0 else ("B-" if k == 1 else "I-") + str(t))
+            for k, t in zip(kinds, tags, strict=True)
+        ]
 
     def tag_spans(self, type_ids: Sequence[int], /) -> list[tuple[int, int, str]]:
         labels = self.tag(type_ids)
@@ -114,7 +123,7 @@ class PyDecoder:
                 out[i] = self.o
                 start = i + 1
             elif f & F_END_AFTER:
-                out[start:i + 1] = bytes(self._viterbi(type_ids[start:i + 1]))
+                out[start : i + 1] = bytes(self._viterbi(type_ids[start : i + 1]))
                 start = i + 1
         if len(type_ids) > start:
             out[start:] = bytes(self._viterbi(type_ids[start:]))

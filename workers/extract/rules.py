@@ -82,11 +82,18 @@ def split_person_prefix(tokens: Tokens, spans: list[Span], pos: PosName) -> list
     """
     out: list[Span] = []
     for a, b, tag in spans:
-        if tag == "ORG" and b - a >= 3 and pos(tokens.pos[a])[2] == "人名" \
-                and shape(tokens.surface[a]) == "K":
+        if (
+            tag == "ORG"
+            and b - a >= 3
+            and pos(tokens.pos[a])[2] == "人名"
+            and shape(tokens.surface[a]) == "K"
+        ):
             for k in (a + 1, a + 2):
-                if k < b - 1 and pos(tokens.pos[k])[2] == "地名" \
-                        and all(shape(tokens.surface[j]) == "K" for j in range(a, k)):
+                if (
+                    k < b - 1
+                    and pos(tokens.pos[k])[2] == "地名"
+                    and all(shape(tokens.surface[j]) == "K" for j in range(a, k))
+                ):
                     out.extend(((a, k, "PER"), (k, b, tag)))
                     break
             else:
@@ -128,19 +135,31 @@ def join_katakana_dots(tokens: Tokens, spans: list[Span], pos: PosName) -> list[
         return spans
     n = len(tokens)
     # Only a span right before or after a dot can grow: without one, skip building `taken`.
-    if not any((b + 1 < n and surface[b] in _DOTS) or (a >= 2 and surface[a - 1] in _DOTS)
-               for a, b, _ in spans):
+    if not any(
+        (b + 1 < n and surface[b] in _DOTS) or (a >= 2 and surface[a - 1] in _DOTS)
+        for a, b, _ in spans
+    ):
         return spans
     out: list[Span] = []
     taken = {i for a, b, _ in spans for i in range(a, b)}
     for a, b, tag in spans:
-        while b + 1 < n and surface[b] in _DOTS and b not in taken \
-                and b + 1 not in taken and shape(surface[b + 1]) == "T" \
-                and shape(surface[b - 1]) == "T":
+        while (
+            b + 1 < n
+            and surface[b] in _DOTS
+            and b not in taken
+            and b + 1 not in taken
+            and shape(surface[b + 1]) == "T"
+            and shape(surface[b - 1]) == "T"
+        ):
             b += 2
-        while a >= 2 and surface[a - 1] in _DOTS and a - 1 not in taken \
-                and a - 2 not in taken and shape(surface[a - 2]) == "T" \
-                and shape(surface[a]) == "T":
+        while (
+            a >= 2
+            and surface[a - 1] in _DOTS
+            and a - 1 not in taken
+            and a - 2 not in taken
+            and shape(surface[a - 2]) == "T"
+            and shape(surface[a]) == "T"
+        ):
             a -= 2
         out.append((a, b, tag))
     return out
@@ -150,8 +169,12 @@ def place_not_person(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Sp
     """A lone token Sudachi lists as a place is a place, unless a title follows (ワシントン氏)."""
     out: list[Span] = []
     for a, b, tag in spans:
-        if tag == "PER" and b - a == 1 and pos(tokens.pos[a])[2] == "地名" \
-                and (b >= len(tokens) or tokens.surface[b] not in TITLES):
+        if (
+            tag == "PER"
+            and b - a == 1
+            and pos(tokens.pos[a])[2] == "地名"
+            and (b >= len(tokens) or tokens.surface[b] not in TITLES)
+        ):
             tag = "LOC"
         out.append((a, b, tag))
     return out
@@ -165,8 +188,12 @@ def direction_places(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Sp
         return spans
     last = len(tokens) - 1
     # compass words before a place name, found by list.index (in C), not a loop over all tokens
-    hits = sorted(i for word in found for i in _indices(surface, word)
-                  if i < last and pos(tpos[i + 1])[2] == "地名")
+    hits = sorted(
+        i
+        for word in found
+        for i in _indices(surface, word)
+        if i < last and pos(tpos[i + 1])[2] == "地名"
+    )
     if not hits:
         return sorted(spans)  # what the loop below gives when nothing changes
     starts = {a: k for k, (a, _, _) in enumerate(spans)}

@@ -80,9 +80,14 @@ class Tokens:
 
     __slots__ = ("_chunks", "_starts", "pos", "surface", "type_id")
 
-    def __init__(self, surface: list[str], pos: list[int], type_id: list[int] | None = None,
-                 chunks: list[tuple[int, int, Any]] | None = None,
-                 starts: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        surface: list[str],
+        pos: list[int],
+        type_id: list[int] | None = None,
+        chunks: list[tuple[int, int, Any]] | None = None,
+        starts: list[int] | None = None,
+    ) -> None:
         self.surface = surface
         self.pos = pos
         self.type_id = type_id if type_id is not None else []
@@ -202,7 +207,13 @@ class Tokenizer:
             for m in self._tok.tokenize(chunk):
                 b = m.begin()
                 e = m.end()
-                append(Token(chunk[b:e], m.part_of_speech_id(), offset + b, offset + e,
-                             m.normalized_form()))
+                append(
+                    Token(
+                        chunk[b:e],
+                        m.part_of_speech_id(),
+                        offset + b,
+                        offset + e,
+                        m.normalized_form(),
+                    )
+                )
         return tokens
-

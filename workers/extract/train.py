@@ -84,8 +84,11 @@ def quick_eval(data: list[dict[str, Any]], path: Path) -> dict[str, float]:
         for a, b, tag in bio_spans(tagger(feat(tokens))):
             if tag in OUTPUT_TYPE:
                 pred.add((tokens[a].start, tokens[b - 1].end, OUTPUT_TYPE[tag]))
-        gold = {(e["span"][0], e["span"][1], OUTPUT_TYPE[GOLD_TAG[e["type"]]])
-                for e in d["entities"] if GOLD_TAG[e["type"]] in OUTPUT_TYPE}
+        gold = {
+            (e["span"][0], e["span"][1], OUTPUT_TYPE[GOLD_TAG[e["type"]]])
+            for e in d["entities"]
+            if GOLD_TAG[e["type"]] in OUTPUT_TYPE
+        }
         for cls in ("PERSON", "ORGANIZATION", "LOCATION", ""):
             g = {x for x in gold if not cls or x[2] == cls}
             p = {x for x in pred if not cls or x[2] == cls}
@@ -111,8 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     params = {k: float(v) for k, v in (p.split("=", 1) for p in a.param)}
     t0 = time.perf_counter()
     train(train_part, out, params)
-    print(f"trained on {len(train_part)} sentences (held back {len(held)}) in "
-          f"{time.perf_counter() - t0:.1f} s -> {out}", file=sys.stderr)
+    print(
+        f"trained on {len(train_part)} sentences (held back {len(held)}) in "
+        f"{time.perf_counter() - t0:.1f} s -> {out}",
+        file=sys.stderr,
+    )
     if a.eval:
         print(json.dumps(quick_eval(held, out), indent=1))
     return 0
