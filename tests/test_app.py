@@ -18,9 +18,9 @@ def test_a_count_batch_of_changelog_records_does_not_stall_the_consumer(tmp_path
 
     async def go() -> None:
         for _ in range(PRODUCER_BUFFER_MAX_MESSAGES):  # what one count batch writes, and more
-            buffer.pending.put_nowait(object())  # type: ignore[attr-defined]
+            buffer.pending.put_nowait(object())
         await buffer.wait_until_ebb()  # returns at once: no flush, no wait
-        buffer.pending.put_nowait(object())  # type: ignore[attr-defined]
+        buffer.pending.put_nowait(object())
         try:
             await buffer.wait_until_ebb()
         except RuntimeError as exc:  # past the bound it flushes (Faust's own flow control)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 import faust
 
@@ -40,7 +41,7 @@ async def test_take_ready_hands_on_a_lone_record_without_waiting_for_the_window(
 
 async def test_take_ready_batches_what_arrives_while_busy_in_order_and_acks_after() -> None:
     app = faust.App("take-ready-busy", store="memory://", web_enabled=False)
-    batches: list[list[int]] = []
+    batches: list[list[Any]] = []
     unacked_while_busy: list[bool] = []
     previous: list[faust.EventT] = []
     release = asyncio.Event()

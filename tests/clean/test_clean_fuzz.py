@@ -32,7 +32,7 @@ def test_any_html_cleans_without_exception(parts: list[str]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(line=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
+@given(line=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=80))
 def test_normalize_line_is_idempotent(line: str) -> None:
     # clean_text_page joins page_lines' output without normalizing it a second time
     once = normalize_line(line)

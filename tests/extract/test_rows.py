@@ -106,8 +106,8 @@ def test_compiled_rows_of_hand_made_tokens() -> None:
     ]
     want = [
         (m.text, m.type, m.start, m.end, m.normalized)
-        for m in EntityExtractor.py_mentions(None, text, tokens, spans)
-    ]  # type: ignore[arg-type]
+        for m in EntityExtractor.py_mentions(None, text, tokens, spans)  # type: ignore[arg-type]
+    ]
     assert _c_rows(text, tokens, spans) == want
     assert ("パルド", "PERSON", 8, 11, "ハモン・パルド") in want  # an alias across lines
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import calendar
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from faust.types import TP
@@ -172,15 +174,15 @@ class _Event:
         self.message = SimpleNamespace(partition=partition)
 
 
-class _KeysOnly(dict):  # type: ignore[type-arg]
+class _KeysOnly(dict[str, Any]):
     """A table whose values must not be read: ``items`` fails, iterating the keys works."""
 
     scans = 0
 
-    def items(self):  # type: ignore[no-untyped-def]
+    def items(self) -> Any:
         raise AssertionError("size() decoded the values")
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         self.scans += 1
         return super().__iter__()
 
@@ -231,7 +233,7 @@ def test_table_size_of_a_rocksdb_table_counts_the_owned_partitions(tmp_path: Pat
 class _SlowKeys(_KeysOnly):
     """A table whose key scan takes at least 20 ms."""
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         time.sleep(0.02)
         return super().__iter__()
 
