@@ -73,6 +73,14 @@ def test_quick_bench_prints_every_row(kafka_bootstrap: str, tmp_path: Path) -> N
     assert re.search(r"latency produce → enriched at 7\.0 pages/s \(fixed\), 20 pages", table)
     lat = re.search(r"p50 (\d+) ms / p95 (\d+) ms / p99 (\d+) ms", table)
     assert lat and 0 <= int(lat[1]) <= int(lat[2]) <= int(lat[3])
+    # CPU per page draining and paced (the worker process's share in brackets), and the load
+    cpu = re.search(
+        r"1 worker CPU per page: .*\| ([\d.]+) ms \(([\d.]+)\) / ([\d.]+) ms \(([\d.]+)\); (\d+) %",
+        table,
+    )
+    assert cpu, table
+    drained, drained_main, paced, paced_main = (float(cpu[i]) for i in range(1, 5))
+    assert 0 < drained_main < drained and 0 < paced_main < paced and int(cpu[5]) > 0
     rss = re.search(r"1 worker RSS: start → after.*\| (\d+) MB → (\d+) MB", table)
     assert rss and int(rss[1]) > 50 and 50 < int(rss[2]) < 4000
     assert re.search(r"restart → processing again .*\| \d+\.\d s", table)

@@ -486,16 +486,58 @@ async def throughput_run(
     return result, dep, workers
 
 
+@dataclass(frozen=True)
+class PacedLoad:
+    """What the workers spent while pages came at a fixed rate (the latency phase).
+
+    Why it is printed: a worker fed one page at a time spends about twice the CPU per page it
+    spends draining a backlog (every hop, stage call and send is then per page, not per
+    batch), so "half the drained maximum" can load its core far more than half.
+    """
+
+    pages: int
+    wall_s: float
+    cpu_s: float
+    main_cpu_s: float
+
+    @property
+    def core_share(self) -> float:
+        """CPU seconds per wall second of the worker processes (1.0 = one core busy)."""
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def ms_per_page(self) -> float:
+        return 1000 * self.cpu_s / self.pages if self.pages else 0.0
+
+    @property
+    def main_ms_per_page(self) -> float:
+        return 1000 * self.main_cpu_s / self.pages if self.pages else 0.0
+
+
 async def latency_run(
-    dep: Deployment, pages: Sequence[dict[str, Any]], rate: float, timeout: float
-) -> list[float]:
-    """Pages paced at ``rate`` into a running pipeline; produce -> enriched seconds per page."""
+    dep: Deployment,
+    pages: Sequence[dict[str, Any]],
+    rate: float,
+    timeout: float,
+    workers: Sequence[Worker] = (),
+) -> tuple[list[float], PacedLoad]:
+    """Pages paced at ``rate`` into a running pipeline: produce -> enriched seconds per page,
+    and the CPU the ``workers`` spent meanwhile."""
     log(f"latency: {len(pages)} pages at {rate:.1f} pages/s")
+    cpu0 = sum(w.cpu_s() for w in workers)
+    main0 = sum(w.main_cpu_s() for w in workers)
+    t0 = time.monotonic()
     await produce(dep.bootstrap, dep.settings().raw_topics[0], pages, rate=rate, label="latency")
     recs = await read_enriched(
         dep.bootstrap, dep.settings().enriched_topic, {p["id"] for p in pages}, timeout
     )
-    return sorted(r["ts"]["enriched"] - r["ts"]["produced"] for r in recs.values())
+    load = PacedLoad(
+        len(pages),
+        time.monotonic() - t0,
+        sum(w.cpu_s() for w in workers) - cpu0,
+        sum(w.main_cpu_s() for w in workers) - main0,
+    )
+    return sorted(r["ts"]["enriched"] - r["ts"]["produced"] for r in recs.values()), load
 
 
 async def restart_run(worker: Worker, page: dict[str, Any], timeout: float = 120.0) -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 from workers.bench.corpus import Kind, generate_pages
 from workers.bench.offline import Measure, stage_measures
 from workers.bench.pipeline import (
+    PacedLoad,
     RunResult,
     latency_run,
     log,
@@ -29,6 +30,7 @@ from workers.bench.pipeline import (
     restart_run,
     throughput_run,
 )
+from workers.bench.placement import off_worker_core
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,13 @@ class Results:
     two: RunResult | None
     latencies: list[float]
     latency_rate: float
+    latency_load: PacedLoad
     restart_s: float | None
     commit: str
     started: str
     wall_s: float = 0.0
+    #: cores the broker and the bench ran on during the 1-worker phases (empty: anywhere)
+    load_cores: frozenset[int] = frozenset()
 
 
 def _commit() -> str:
@@ -76,9 +81,12 @@ def _commit() -> str:
 
 
 @contextlib.contextmanager
-def _broker(bootstrap: str | None, workdir: Path) -> Iterator[str]:
+def _broker(
+    bootstrap: str | None, workdir: Path, pid: int | None = None
+) -> Iterator[tuple[str, int | None]]:
+    """(bootstrap, broker pid): the given broker, or a fresh one for this run."""
     if bootstrap:
-        yield bootstrap
+        yield bootstrap, pid
         return
     from workers.brokers.kafka import KafkaBroker
 
@@ -87,12 +95,19 @@ def _broker(bootstrap: str | None, workdir: Path) -> Iterator[str]:
     broker.start()
     log(f"Kafka on {broker.bootstrap} ready in {broker.start_seconds:.1f} s")
     try:
-        yield broker.bootstrap
+        yield broker.bootstrap, broker.pid()
     finally:
         broker.stop()
 
 
-async def _run(plan: Plan, bootstrap: str, workdir: Path, two: bool, restart: bool) -> Results:
+async def _run(
+    plan: Plan,
+    bootstrap: str,
+    workdir: Path,
+    two: bool,
+    restart: bool,
+    broker_pid: int | None = None,
+) -> Results:
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     t0 = time.monotonic()
     kind = plan.kind
@@ -104,21 +119,28 @@ async def _run(plan: Plan, bootstrap: str, workdir: Path, two: bool, restart: bo
         log(f"offline {m.name}: {m.pages_per_s:.1f} pages/s, {m.chars_per_s:,.0f} chars/s")
     pages = list(generate_pages(plan.e2e_pages, plan.seed, kind))
     timeout = 300 + plan.e2e_pages / 5
-    one, dep, workers = await throughput_run(
-        bootstrap, workdir, pages, ["0"], plan.partitions, "1 worker", timeout
-    )
-    rate = plan.latency_rate or max(1.0, one.pages_per_s / 2)
-    n_lat = max(20, int(rate * plan.latency_s))
-    lat_pages = list(generate_pages(n_lat, plan.seed + 1000, kind))
-    latencies = await latency_run(dep, lat_pages, rate, timeout=120 + plan.latency_s * 2)
-    one.rss_end_mb = [w.rss_mb() for w in workers]
-    restart_s = None
-    if restart:
-        restart_page = next(iter(generate_pages(1, plan.seed + 2000, kind)))
-        restart_s = await restart_run(workers[0], restart_page)
-        log(f"restart: processing again after {restart_s:.1f} s")
-    for w in workers:
-        w.stop()
+    with off_worker_core([] if broker_pid is None else [broker_pid]) as load_cores:
+        where = f"core(s) {sorted(load_cores)}" if load_cores else "any core (one-core machine)"
+        log(f"1 worker on core 0; this bench{' and the broker' if broker_pid else ''} on {where}")
+        if broker_pid is None:
+            log("the broker was started elsewhere: pass --broker-pid to keep it off core 0")
+        one, dep, workers = await throughput_run(
+            bootstrap, workdir, pages, ["0"], plan.partitions, "1 worker", timeout
+        )
+        rate = plan.latency_rate or max(1.0, one.pages_per_s / 2)
+        n_lat = max(20, int(rate * plan.latency_s))
+        lat_pages = list(generate_pages(n_lat, plan.seed + 1000, kind))
+        latencies, load = await latency_run(
+            dep, lat_pages, rate, timeout=120 + plan.latency_s * 2, workers=workers
+        )
+        one.rss_end_mb = [w.rss_mb() for w in workers]
+        restart_s = None
+        if restart:
+            restart_page = next(iter(generate_pages(1, plan.seed + 2000, kind)))
+            restart_s = await restart_run(workers[0], restart_page)
+            log(f"restart: processing again after {restart_s:.1f} s")
+        for w in workers:
+            w.stop()
     result_two = None
     if two:
         result_two, _, workers2 = await throughput_run(
@@ -127,9 +149,13 @@ async def _run(plan: Plan, bootstrap: str, workdir: Path, two: bool, restart: bo
         for w in workers2:
             w.stop()
     return Results(
-        plan, offline, one, result_two, latencies, rate, restart_s, _commit(), started,
-        time.monotonic() - t0,
+        plan, offline, one, result_two, latencies, rate, load, restart_s, _commit(), started,
+        time.monotonic() - t0, frozenset(load_cores if broker_pid is not None else ()),
     )  # fmt: skip
+
+
+def _cores(cores: frozenset[int]) -> str:
+    return ("core " if len(cores) == 1 else "cores ") + ", ".join(map(str, sorted(cores)))
 
 
 def _fmt(x: float, digits: int = 0) -> str:
@@ -162,7 +188,9 @@ def render(r: Results) -> str:
     for name in ("clean", "extract", "clean+extract"):
         m = r.offline[name]
         row(f"offline {name}", m.pages, m.wall_s, m.chars, m.cpu_s)
-    row("end to end, 1 worker (taskset -c 0)", r.one.pages, r.one.wall_s, r.one.chars, r.one.cpu_s)
+    alone = f", broker and bench on {_cores(r.load_cores)}" if r.load_cores else ""
+    row(f"end to end, 1 worker (taskset -c 0{alone})", r.one.pages, r.one.wall_s, r.one.chars,
+        r.one.cpu_s)  # fmt: skip
     if r.two is not None:
         row("end to end, 2 workers (cores 0, 1)", r.two.pages, r.two.wall_s, r.two.chars,
             r.two.cpu_s)  # fmt: skip
@@ -178,6 +206,12 @@ def render(r: Results) -> str:
         f"{len(lat)} pages | p50 {ms[0]:.0f} ms / p95 {ms[1]:.0f} ms / p99 {ms[2]:.0f} ms |",
         f"| 1 worker CPU s: worker process (Faust, Kafka, count) / stage processes "
         f"(clean, extract) | {r.one.main_cpu_s:.1f} / {r.one.cpu_s - r.one.main_cpu_s:.1f} |",
+        f"| 1 worker CPU per page: draining the backlog / paced at {r.latency_rate:.1f} pages/s "
+        f"(worker process in brackets); its core's load while paced | "
+        f"{1000 * r.one.cpu_s / max(1, r.one.pages):.1f} ms "
+        f"({1000 * r.one.main_cpu_s / max(1, r.one.pages):.1f}) / "
+        f"{r.latency_load.ms_per_page:.1f} ms ({r.latency_load.main_ms_per_page:.1f}); "
+        f"{100 * r.latency_load.core_share:.0f} % |",
         f"| 1 worker RSS: start → after the run (with its stage processes, latency phase "
         f"included) | "
         f"{r.one.rss_start_mb[0]:.0f} MB → {r.one.rss_end_mb[0]:.0f} MB |",
@@ -219,6 +253,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=["text", "html", "mixed"], help="corpus page kind")
     parser.add_argument("--seed", type=int, help="corpus seed")
     parser.add_argument("--bootstrap", help="use this Kafka (host:port) instead of starting one")
+    parser.add_argument(
+        "--broker-pid", type=int, help="with --bootstrap: the broker's pid, kept off core 0 "
+        "while one worker runs (a broker the bench starts is kept off it anyway)",
+    )  # fmt: skip
     parser.add_argument("--one-worker-only", action="store_true", help="skip the 2-worker run")
     parser.add_argument("--no-restart", action="store_true", help="skip the restart timing")
     parser.add_argument("--save", help="also write the table to this Markdown file")
@@ -242,10 +280,9 @@ def run_cli(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="newsflow-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        with _broker(args.bootstrap, workdir) as bootstrap:
-            results = asyncio.run(
-                _run(plan, bootstrap, workdir, not args.one_worker_only, not args.no_restart)
-            )
+        with _broker(args.bootstrap, workdir, args.broker_pid) as (bootstrap, broker_pid):
+            two, restart = not args.one_worker_only, not args.no_restart
+            results = asyncio.run(_run(plan, bootstrap, workdir, two, restart, broker_pid))
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
