@@ -5,9 +5,11 @@ No timing assertions: speed figures come from the bench command (docs/benchmark.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,24 @@ def test_corpus_pages_have_boilerplate_that_the_cleaner_removes(kind: str) -> No
         assert cleaned.published_at and cleaned.published_at.startswith(("2024", "2025"))
 
 
+#: a bench run's topics: ``<name>.raw``, ``<name>-mentions``, ``newsflow-<name>-…-changelog``
+BENCH_TOPIC = re.compile(r"^(newsflow-)?b[0-9a-f]{8}[.-]")
+
+
+def bench_topics(bootstrap: str) -> set[str]:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def listing() -> set[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return {t for t in await admin.list_topics() if BENCH_TOPIC.match(t)}
+        finally:
+            await admin.close()
+
+    return asyncio.run(listing())
+
+
 @needs_ner_dev
 def test_quick_bench_prints_every_row(kafka_bootstrap: str, tmp_path: Path) -> None:
     cmd = [
@@ -48,8 +68,15 @@ def test_quick_bench_prints_every_row(kafka_bootstrap: str, tmp_path: Path) -> N
         "--bootstrap", kafka_bootstrap,
         "--workdir", str(tmp_path / "wd"), "--save", str(tmp_path / "table.md"),
     ]  # fmt: skip
+    before = bench_topics(kafka_bootstrap)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=420, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
+    # its topics are deleted from a broker it did not start (both runs' deployments)
+    assert out.stderr.count("deleted this run's") == 2
+    deadline = time.monotonic() + 15  # deletion reaches the broker's metadata shortly after
+    while not bench_topics(kafka_bootstrap) <= before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert bench_topics(kafka_bootstrap) <= before
     table = out.stdout
     assert (tmp_path / "table.md").read_text(encoding="utf-8").strip() == table.strip()
     assert "[bench" in out.stderr  # progress is visible while it runs

@@ -251,6 +251,28 @@ async def create_topics(deployment: Deployment) -> None:
     await ensure_topics(deployment.bootstrap, deployment.settings())
 
 
+async def delete_topics(deployment: Deployment) -> list[str]:
+    """Delete the topics of ``deployment`` (all named after it: its own, its tables' changelogs,
+    Faust's internal ones); returns their names.
+
+    Why: on a long-lived broker (``--bootstrap``) every run left its topics behind, about 3.5 GB
+    per 100,000 pages, until the broker's disk was full.
+    """
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    n = deployment.name
+    prefixes = (f"{n}.", f"{n}-", f"newsflow-{n}-")
+    admin = AIOKafkaAdminClient(bootstrap_servers=deployment.bootstrap)
+    await admin.start()
+    try:
+        mine = sorted(t for t in await admin.list_topics() if t.startswith(prefixes))
+        if mine:
+            await admin.delete_topics(mine)
+        return mine
+    finally:
+        await admin.close()
+
+
 async def produce(
     bootstrap: str,
     topic: str,

@@ -22,8 +22,10 @@ from pathlib import Path
 from workers.bench.corpus import Kind, generate_pages
 from workers.bench.offline import Measure, stage_measures
 from workers.bench.pipeline import (
+    Deployment,
     PacedLoad,
     RunResult,
+    delete_topics,
     latency_run,
     log,
     percentile,
@@ -107,6 +109,7 @@ async def _run(
     two: bool,
     restart: bool,
     broker_pid: int | None = None,
+    drop_topics: bool = False,
 ) -> Results:
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     t0 = time.monotonic()
@@ -141,17 +144,25 @@ async def _run(
             log(f"restart: processing again after {restart_s:.1f} s")
         for w in workers:
             w.stop()
+        await _drop(dep, drop_topics)
     result_two = None
     if two:
-        result_two, _, workers2 = await throughput_run(
+        result_two, dep2, workers2 = await throughput_run(
             bootstrap, workdir, pages, ["0", "1"], plan.partitions, "2 workers", timeout
         )
         for w in workers2:
             w.stop()
+        await _drop(dep2, drop_topics)
     return Results(
         plan, offline, one, result_two, latencies, rate, load, restart_s, _commit(), started,
         time.monotonic() - t0, frozenset(load_cores if broker_pid is not None else ()),
     )  # fmt: skip
+
+
+async def _drop(dep: Deployment, drop: bool) -> None:
+    if drop:
+        gone = await delete_topics(dep)
+        log(f"deleted this run's {len(gone)} topics from the broker (--keep-topics keeps them)")
 
 
 def _cores(cores: frozenset[int]) -> str:
@@ -257,6 +268,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--broker-pid", type=int, help="with --bootstrap: the broker's pid, kept off core 0 "
         "while one worker runs (a broker the bench starts is kept off it anyway)",
     )  # fmt: skip
+    parser.add_argument(
+        "--keep-topics", action="store_true",
+        help="with --bootstrap: leave this run's topics on the broker (deleted by default)",
+    )  # fmt: skip
     parser.add_argument("--one-worker-only", action="store_true", help="skip the 2-worker run")
     parser.add_argument("--no-restart", action="store_true", help="skip the restart timing")
     parser.add_argument("--save", help="also write the table to this Markdown file")
@@ -282,7 +297,10 @@ def run_cli(args: argparse.Namespace) -> int:
     try:
         with _broker(args.bootstrap, workdir, args.broker_pid) as (bootstrap, broker_pid):
             two, restart = not args.one_worker_only, not args.no_restart
-            results = asyncio.run(_run(plan, bootstrap, workdir, two, restart, broker_pid))
+            drop = bool(args.bootstrap) and not args.keep_topics  # an own broker goes entirely
+            results = asyncio.run(
+                _run(plan, bootstrap, workdir, two, restart, broker_pid, drop_topics=drop)
+            )
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
