@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import re
 import time
@@ -20,7 +21,7 @@ from workers.count import partition_for
 from workers.count.tables import declare_tables
 from workers.settings import Settings
 from workers.stats import LATENCY_BUCKETS, Latencies, PipelineStats
-from workers.web import dashboard
+from workers.web import dashboard, live
 from workers.web.live import TableSize, TableSnapshot
 from workers.web.metrics import escape_label, render_metrics
 from workers.web.queries import entity_detail, trending
@@ -251,3 +252,66 @@ def test_a_slow_scan_is_spaced_by_its_own_cost_not_only_the_ttl() -> None:
     assert sizes.size() == 6 and table.scans == 3
     table["PERSON:newer"] = value({H0: 1})
     assert sizes.size() == 6 and table.scans == 3
+
+
+def _rocksdb_table(tmp_path: Path, owned: list[int], n: int = 60) -> tuple[Any, list[str]]:
+    """The entity table on rocksdb with ``n`` keys, each in the partition the count stage
+    routes it to, and this worker assigned ``owned``."""
+    settings = Settings(app_id="size-test", data_dir=str(tmp_path), store="rocksdb://")
+    app = create_app(settings)
+    table = declare_tables(app, settings).entity_mentions
+    keys = [f"PERSON:人{i}" for i in range(n)]
+    for key in keys:
+        with acting_for(_Event(partition_for(key, 4))):  # type: ignore[arg-type]
+            table.data[key] = value({H0: 1})
+    changelog = table.changelog_topic.get_topic_name()
+    actives = {TP(changelog, p) for p in owned}
+    app.assignor.assigned_actives = lambda: actives  # type: ignore[method-assign]
+    return table, [k for k in keys if partition_for(k, 4) in owned]
+
+
+async def test_the_web_counts_a_rocksdb_table_a_chunk_per_loop_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big table's count must not hold up the records: other tasks run between chunks."""
+    owned = [0, 1, 2]
+    table, expected = _rocksdb_table(tmp_path, owned)
+    monkeypatch.setattr(live, "COUNT_CHUNK", 10)
+    steps = 0
+
+    async def other_work() -> None:
+        nonlocal steps
+        while True:
+            steps += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.ensure_future(other_work())
+    await asyncio.sleep(0)
+    try:
+        before = steps
+        snapshot = TableSnapshot(table, lambda: owned, 4, ttl=60.0)
+        assert await snapshot.asize() == len(expected) > 30
+        assert steps - before >= len(expected) // 10  # the loop ran once per chunk at least
+        sizes = TableSize(table, ttl=60.0)
+        assert await sizes.asize() == len(expected)
+        assert snapshot.size() == sizes.size() == len(expected)  # the same figure as in one go
+    finally:
+        ticker.cancel()
+
+
+async def test_a_count_cut_short_by_a_rebalance_keeps_the_last_figure(tmp_path: Path) -> None:
+    table, expected = _rocksdb_table(tmp_path, [0, 1, 2, 3])
+    sizes = TableSize(table, ttl=0.0)
+    assert await sizes.asize() == len(expected)
+    store = table.data
+    real = store._iterkeys
+
+    def changing() -> Iterator[bytes]:
+        yield from list(real())[:5]
+        raise RuntimeError("dictionary changed size during iteration")
+
+    store._iterkeys = changing
+    sizes._cost = 0.0
+    assert await sizes.asize() == len(expected)  # no error, the last count stands
+    store._iterkeys = real
+    assert await sizes.asize() == len(expected)

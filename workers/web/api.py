@@ -56,11 +56,11 @@ def register(app: faust.App, tables: Tables, stats: PipelineStats) -> None:
     def me() -> str:
         return str(app.conf.canonical_url).rstrip("/")
 
-    def table_sizes() -> dict[str, int]:
+    async def table_sizes() -> dict[str, int]:
         return {
-            "entity-mentions": entities.size(),
-            "type-mentions": types.size(),
-            "articles": articles.size(),
+            "entity-mentions": await entities.asize(),
+            "type-mentions": await types.asize(),
+            "articles": await articles.asize(),
         }
 
     async def gather(request: Request, local_body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,7 +112,7 @@ def register(app: faust.App, tables: Tables, stats: PipelineStats) -> None:
                 "lag_total": sum(r["lag"] or 0 for r in lag),
                 "partitions": local_partitions(),
                 "partitions_total": partitions,
-                "tables": table_sizes(),
+                "tables": await table_sizes(),
             }
             return self.json(body, headers=JSON_HEADERS)
 
@@ -208,7 +208,7 @@ def register(app: faust.App, tables: Tables, stats: PipelineStats) -> None:
                 version=__version__,
                 now=time.time(),
                 lag=live.consumer_lag(app),
-                table_sizes=table_sizes(),
+                table_sizes=await table_sizes(),
             )
             headers = {**JSON_HEADERS, "Content-Type": CONTENT_TYPE}
             return self.bytes(text.encode(), headers=headers)

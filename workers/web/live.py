@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import faust
@@ -23,9 +23,52 @@ log = logging.getLogger("newsflow.web")
 SCAN_SPACING = 100
 
 
+#: Keys counted per event-loop step when the web's async path counts a table (~1 ms each).
+COUNT_CHUNK = 5_000
+
+
 def _due(now: float, at: float, ttl: float, cost: float) -> bool:
     """Whether a scan done at ``at`` that took ``cost`` seconds may be redone at ``now``."""
     return now - at >= max(ttl, cost * SCAN_SPACING)
+
+
+def _key_chunks(store: SerializedStore, chunk: int | None = None) -> Iterator[int]:
+    """Keys of a rocksdb-backed table's active partitions, counted ``chunk`` at a time.
+
+    Faust keeps one rocksdb per table partition and iterates only those of the partitions this
+    worker is assigned (``_iterkeys``), and the count stage writes every key into the database
+    of the partition it routed the key to; so a raw key count is the owned keys' count, with no
+    key decoded. (Decoding each key once to find its partition made the first count of 100,000
+    keys take 0.8 s of the loop and kept a cache entry per key for good.)
+    """
+    chunk = chunk or COUNT_CHUNK
+    n = 0
+    for _ in store._iterkeys():
+        n += 1
+        if n == chunk:
+            yield n
+            n = 0
+    yield n
+
+
+async def count_keys_stepwise(store: SerializedStore) -> tuple[int, float] | None:
+    """(the count of ``_key_chunks``, seconds of the loop it took), one chunk per event-loop
+    step: the articles table holds every article ever counted, and one pass over 100,000 keys
+    (~20 ms) held up every record in the worker meanwhile; chunk by chunk, a record waits ~1 ms.
+    None when the stores changed under the count (a rebalance opened or closed one)."""
+    total, busy = 0, 0.0
+    chunks = _key_chunks(store)
+    while True:
+        t = time.perf_counter()
+        try:
+            n = next(chunks, None)
+        except RuntimeError:  # Faust's dict of open databases changed size meanwhile
+            return None
+        busy += time.perf_counter() - t
+        if n is None:
+            return total, busy
+        total += n
+        await asyncio.sleep(0)
 
 
 def consumer_lag(app: faust.App) -> list[dict[str, Any]]:
@@ -108,7 +151,7 @@ class TableSnapshot:
         self._size_at = -1e18
         self._size_cost = 0.0
         self._size_owned: set[int] = set()
-        self._partition_of_raw: dict[bytes, int] = {}
+        self._counting = False  # an asize() count is under way (another caller takes the last)
 
     def _partition(self, key: str) -> int:
         part = self._partition_of.get(key)
@@ -139,25 +182,38 @@ class TableSnapshot:
         dict, and a deleted key is gone from the store), so every key counts here."""
         now = time.monotonic()
         owned = set(self.owned())
-        if _due(now, self._size_at, self.ttl, self._size_cost) or owned != self._size_owned:
+        if self._size_due(now, owned):
             self._size = self._count_keys(owned)
             self._size_at, self._size_owned = now, owned
             self._size_cost = time.monotonic() - now
         return self._size
 
-    def _count_keys(self, owned: set[int]) -> int:
+    async def asize(self) -> int:
+        """``size()`` for the event loop: a rocksdb table is counted a chunk per loop step."""
         store = getattr(self.table, "data", None)
         if not isinstance(store, SerializedStore):
-            return sum(1 for k in self.table if self._partition(k) in owned)
-        # the store's raw keys (the same ones the table iterates), each decoded once ever
-        parts = self._partition_of_raw
-        n = 0
-        for raw in store._iterkeys():
-            part = parts.get(raw)
-            if part is None:
-                part = parts[raw] = partition_for(store._decode_key(raw), self.partitions)
-            n += part in owned
-        return n
+            return self.size()
+        now = time.monotonic()
+        owned = set(self.owned())
+        if self._size_due(now, owned) and not self._counting:
+            self._counting = True
+            try:
+                counted = await count_keys_stepwise(store)
+            finally:
+                self._counting = False
+            if counted is not None:
+                self._size, self._size_cost = counted
+                self._size_at, self._size_owned = now, owned
+        return self._size
+
+    def _size_due(self, now: float, owned: set[int]) -> bool:
+        return _due(now, self._size_at, self.ttl, self._size_cost) or owned != self._size_owned
+
+    def _count_keys(self, owned: set[int]) -> int:
+        store = getattr(self.table, "data", None)
+        if isinstance(store, SerializedStore):
+            return sum(_key_chunks(store))
+        return sum(1 for k in self.table if self._partition(k) in owned)
 
 
 def _ident(url: URL | str) -> tuple[str, int]:
@@ -210,7 +266,8 @@ class TableSize:
     """Number of keys in a table's local partitions, counted at most every ``ttl`` seconds and
     every ``SCAN_SPACING`` times the count's own time (counting walks the store: the articles
     table holds a key per article, and decoding each of 60,000 keys every 5 s was ~4 % of the
-    worker process while the stats were polled). Raw keys are counted, none is decoded."""
+    worker process while the stats were polled). Raw keys are counted, none is decoded; the
+    web counts with ``asize``, a chunk per event-loop step."""
 
     def __init__(self, table: TableT, ttl: float = 5.0) -> None:
         self.table = table
@@ -218,12 +275,31 @@ class TableSize:
         self._size = 0
         self._at = -1e18
         self._cost = 0.0
+        self._counting = False
 
     def size(self) -> int:
         now = time.monotonic()
         if _due(now, self._at, self.ttl, self._cost):
             store = getattr(self.table, "data", None)
-            keys = store._iterkeys() if isinstance(store, SerializedStore) else iter(self.table)
-            self._size = sum(1 for _ in keys)
+            if isinstance(store, SerializedStore):
+                self._size = sum(_key_chunks(store))
+            else:
+                self._size = sum(1 for _ in self.table)
             self._at, self._cost = now, time.monotonic() - now
+        return self._size
+
+    async def asize(self) -> int:
+        """``size()`` for the event loop: a rocksdb table is counted a chunk per loop step."""
+        store = getattr(self.table, "data", None)
+        if not isinstance(store, SerializedStore):
+            return self.size()
+        now = time.monotonic()
+        if _due(now, self._at, self.ttl, self._cost) and not self._counting:
+            self._counting = True
+            try:
+                counted = await count_keys_stepwise(store)
+            finally:
+                self._counting = False
+            if counted is not None:
+                (self._size, self._cost), self._at = counted, now
         return self._size
