@@ -151,7 +151,7 @@ class TableSnapshot:
         self._size_at = -1e18
         self._size_cost = 0.0
         self._size_owned: set[int] = set()
-        self._counting = False  # an asize() count is under way (another caller takes the last)
+        self._counting = asyncio.Lock()  # held by an asize() count; other callers take the last
 
     def _partition(self, key: str) -> int:
         part = self._partition_of.get(key)
@@ -195,12 +195,9 @@ class TableSnapshot:
             return self.size()
         now = time.monotonic()
         owned = set(self.owned())
-        if self._size_due(now, owned) and not self._counting:
-            self._counting = True
-            try:
+        if self._size_due(now, owned) and not self._counting.locked():
+            async with self._counting:
                 counted = await count_keys_stepwise(store)
-            finally:
-                self._counting = False
             if counted is not None:
                 self._size, self._size_cost = counted
                 self._size_at, self._size_owned = now, owned
@@ -275,7 +272,7 @@ class TableSize:
         self._size = 0
         self._at = -1e18
         self._cost = 0.0
-        self._counting = False
+        self._counting = asyncio.Lock()  # held by an asize() count; other callers take the last
 
     def size(self) -> int:
         now = time.monotonic()
@@ -294,12 +291,9 @@ class TableSize:
         if not isinstance(store, SerializedStore):
             return self.size()
         now = time.monotonic()
-        if _due(now, self._at, self.ttl, self._cost) and not self._counting:
-            self._counting = True
-            try:
+        if _due(now, self._at, self.ttl, self._cost) and not self._counting.locked():
+            async with self._counting:
                 counted = await count_keys_stepwise(store)
-            finally:
-                self._counting = False
             if counted is not None:
                 (self._size, self._cost), self._at = counted, now
         return self._size
