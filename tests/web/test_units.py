@@ -246,7 +246,7 @@ def test_a_slow_scan_is_spaced_by_its_own_cost_not_only_the_ttl() -> None:
     assert snapshot.size() == 5 and table.scans == 1
     table["PERSON:new"] = value({H0: 1})
     assert snapshot.size() == 5 and table.scans == 1  # not due yet: 2 s after a 20 ms scan
-    snapshot._size_at -= 60.0  # much later
+    snapshot.sizes._at -= 60.0  # much later
     assert snapshot.size() == 6 and table.scans == 2
     sizes = TableSize(table, ttl=0.0)  # type: ignore[arg-type]
     assert sizes.size() == 6 and table.scans == 3

@@ -147,11 +147,8 @@ class TableSnapshot:
         self._owned: set[int] = set()
         self._partition_of: dict[str, int] = {}  # murmur2 in Python: once per key
         self._cost = 0.0  # seconds the last items() scan took
-        self._size = 0
-        self._size_at = -1e18
-        self._size_cost = 0.0
-        self._size_owned: set[int] = set()
-        self._counting = asyncio.Lock()  # held by an asize() count; other callers take the last
+        #: the key count (``size``), with the same ttl, and recounted on a rebalance
+        self.sizes = TableSize(table, ttl, owned=owned, key_owned=self._key_owned)
 
     def _partition(self, key: str) -> int:
         part = self._partition_of.get(key)
@@ -168,8 +165,7 @@ class TableSnapshot:
                 (k, v) for k, v in self.table.items() if v and self._partition(k) in owned
             ]
             self._at, self._cost = now, time.monotonic() - now
-            self._size, self._size_at, self._size_owned = len(self._items), now, owned
-            self._size_cost = self._cost
+            self.sizes.record(len(self._items), now, self._cost, owned)
         return self._items
 
     def size(self) -> int:
@@ -180,37 +176,14 @@ class TableSnapshot:
         (a fresh snapshot's length is the size). A key counts when its value is truthy in
         ``items``; the count tables never hold a falsy value (every write is a non-empty
         dict, and a deleted key is gone from the store), so every key counts here."""
-        now = time.monotonic()
-        owned = set(self.owned())
-        if self._size_due(now, owned):
-            self._size = self._count_keys(owned)
-            self._size_at, self._size_owned = now, owned
-            self._size_cost = time.monotonic() - now
-        return self._size
+        return self.sizes.size()
 
     async def asize(self) -> int:
         """``size()`` for the event loop: a rocksdb table is counted a chunk per loop step."""
-        store = getattr(self.table, "data", None)
-        if not isinstance(store, SerializedStore):
-            return self.size()
-        now = time.monotonic()
-        owned = set(self.owned())
-        if self._size_due(now, owned) and not self._counting.locked():
-            async with self._counting:
-                counted = await count_keys_stepwise(store)
-            if counted is not None:
-                self._size, self._size_cost = counted
-                self._size_at, self._size_owned = now, owned
-        return self._size
+        return await self.sizes.asize()
 
-    def _size_due(self, now: float, owned: set[int]) -> bool:
-        return _due(now, self._size_at, self.ttl, self._size_cost) or owned != self._size_owned
-
-    def _count_keys(self, owned: set[int]) -> int:
-        store = getattr(self.table, "data", None)
-        if isinstance(store, SerializedStore):
-            return sum(_key_chunks(store))
-        return sum(1 for k in self.table if self._partition(k) in owned)
+    def _key_owned(self, key: str, owned: set[int]) -> bool:
+        return self._partition(key) in owned
 
 
 def _ident(url: URL | str) -> tuple[str, int]:
@@ -264,25 +237,38 @@ class TableSize:
     every ``SCAN_SPACING`` times the count's own time (counting walks the store: the articles
     table holds a key per article, and decoding each of 60,000 keys every 5 s was ~4 % of the
     worker process while the stats were polled). Raw keys are counted, none is decoded; the
-    web counts with ``asize``, a chunk per event-loop step."""
+    web counts with ``asize``, a chunk per event-loop step.
 
-    def __init__(self, table: TableT, ttl: float = 5.0) -> None:
+    ``owned``: the partitions this worker holds; a change (a rebalance) makes a count due at
+    once. ``key_owned``: for a store without a database per partition (``memory://``),
+    whether a key is in one of them (a rocksdb store iterates the owned partitions only).
+    """
+
+    def __init__(
+        self,
+        table: TableT,
+        ttl: float = 5.0,
+        owned: Callable[[], list[int]] | None = None,
+        key_owned: Callable[[str, set[int]], bool] | None = None,
+    ) -> None:
         self.table = table
         self.ttl = ttl
+        self.owned = owned
+        self.key_owned = key_owned
         self._size = 0
         self._at = -1e18
         self._cost = 0.0
+        self._owned: set[int] = set()
         self._counting = asyncio.Lock()  # held by an asize() count; other callers take the last
 
+    def record(self, size: int, at: float, cost: float, owned: set[int]) -> None:
+        """A count taken at ``at`` that took ``cost`` seconds (also a fresh snapshot's)."""
+        self._size, self._at, self._cost, self._owned = size, at, cost, owned
+
     def size(self) -> int:
-        now = time.monotonic()
-        if _due(now, self._at, self.ttl, self._cost):
-            store = getattr(self.table, "data", None)
-            if isinstance(store, SerializedStore):
-                self._size = sum(_key_chunks(store))
-            else:
-                self._size = sum(1 for _ in self.table)
-            self._at, self._cost = now, time.monotonic() - now
+        now, owned = time.monotonic(), self._owned_now()
+        if self._due(now, owned):
+            self.record(self._count(owned), now, time.monotonic() - now, owned)
         return self._size
 
     async def asize(self) -> int:
@@ -290,10 +276,24 @@ class TableSize:
         store = getattr(self.table, "data", None)
         if not isinstance(store, SerializedStore):
             return self.size()
-        now = time.monotonic()
-        if _due(now, self._at, self.ttl, self._cost) and not self._counting.locked():
+        now, owned = time.monotonic(), self._owned_now()
+        if self._due(now, owned) and not self._counting.locked():
             async with self._counting:
                 counted = await count_keys_stepwise(store)
             if counted is not None:
-                (self._size, self._cost), self._at = counted, now
+                self.record(counted[0], now, counted[1], owned)
         return self._size
+
+    def _owned_now(self) -> set[int]:
+        return set(self.owned()) if self.owned is not None else set()
+
+    def _due(self, now: float, owned: set[int]) -> bool:
+        return _due(now, self._at, self.ttl, self._cost) or owned != self._owned
+
+    def _count(self, owned: set[int]) -> int:
+        store = getattr(self.table, "data", None)
+        if isinstance(store, SerializedStore):
+            return sum(_key_chunks(store))
+        if self.key_owned is None:
+            return sum(1 for _ in self.table)
+        return sum(1 for k in self.table if self.key_owned(k, owned))
