@@ -8,15 +8,20 @@ output type, names that are aliases of each other), and on the inputs C leaves t
 from __future__ import annotations
 
 import random
-import unicodedata
 
 import pytest
 
 from tests.helpers.ja_texts import HARD_TEXTS, with_seed
 from workers.extract import get_extractor
 from workers.extract.canonical import Mention, resolve_aliases
-from workers.extract.entities import EntityExtractor, EntityRow, compiled_rows
-from workers.extract.model import OUTPUT_TYPE, Span
+from workers.extract.entities import (
+    EntityExtractor,
+    EntityRow,
+    compiled_rows,
+    mention_rows,
+    rows_by_c,
+)
+from workers.extract.model import Span
 from workers.extract.tokens import Tokens
 
 ALIASES = (
@@ -35,23 +40,13 @@ def _texts() -> list[str]:
 
 
 def _py_rows(ex: EntityExtractor, text: str, tokens: Tokens, spans: list[Span]) -> list[EntityRow]:
-    return [
-        (m.text, m.type, m.start, m.end, m.normalized) for m in ex.py_mentions(text, tokens, spans)
-    ]
+    return mention_rows(ex.py_mentions(text, tokens, spans))
 
 
 def _c_rows(text: str, tokens: Tokens, spans: list[Span]) -> list[EntityRow] | None:
     rows = compiled_rows()
     assert rows is not None
-    return rows(
-        text,
-        spans,
-        tokens.surface,
-        tokens.starts(),
-        tokens.chunks,
-        OUTPUT_TYPE,
-        unicodedata.normalize,
-    )
+    return rows_by_c(rows, text, tokens, spans)
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +99,7 @@ def test_compiled_rows_of_hand_made_tokens() -> None:
         (2, 5, "LOC"),
         (7, 8, "X"),
     ]
-    want = [
-        (m.text, m.type, m.start, m.end, m.normalized)
-        for m in EntityExtractor.py_mentions(None, text, tokens, spans)  # type: ignore[arg-type]
-    ]
+    want = mention_rows(EntityExtractor.py_mentions(None, text, tokens, spans))  # type: ignore[arg-type]
     assert _c_rows(text, tokens, spans) == want
     assert ("パルド", "PERSON", 8, 11, "ハモン・パルド") in want  # an alias across lines
 
@@ -128,9 +120,7 @@ def test_compiled_rows_leave_odd_inputs_to_python(spans: list[Span]) -> None:
 def test_mentions_are_the_rows() -> None:
     ex = get_extractor()
     text = ALIASES
-    assert [(m.text, m.type, m.start, m.end, m.normalized) for m in ex.mentions(text)] == ex.rows(
-        text
-    )
+    assert mention_rows(ex.mentions(text)) == ex.rows(text)
     assert all(isinstance(m, Mention) for m in ex.mentions(text))
 
 

@@ -56,6 +56,25 @@ def compiled_rows() -> RowsOf | None:
     return rows
 
 
+def rows_by_c(rows: RowsOf, text: str, tokens: Tokens, spans: list[Span]) -> list[EntityRow] | None:
+    """The rows of a text's spans built by ``rows`` (`_viterbi.rows`); None for inputs it
+    leaves to Python (``mention_rows`` of ``py_mentions`` then)."""
+    return rows(
+        text,
+        spans,
+        tokens.surface,
+        tokens.starts(),
+        tokens.chunks,
+        OUTPUT_TYPE,
+        unicodedata.normalize,
+    )
+
+
+def mention_rows(mentions: list[Mention]) -> list[EntityRow]:
+    """Mentions as entity rows (text, type, start, end, normalized)."""
+    return [(m.text, m.type, m.start, m.end, m.normalized) for m in mentions]
+
+
 @dataclass(frozen=True, slots=True)
 class Entity:
     text: str
@@ -109,21 +128,10 @@ class EntityExtractor:
         if not spans:
             return []
         if self.c_rows is not None:
-            got = self.c_rows(
-                text,
-                spans,
-                tokens.surface,
-                tokens.starts(),
-                tokens.chunks,
-                OUTPUT_TYPE,
-                unicodedata.normalize,
-            )
+            got = rows_by_c(self.c_rows, text, tokens, spans)
             if got is not None:
                 return got
-        return [
-            (m.text, m.type, m.start, m.end, m.normalized)
-            for m in self.py_mentions(text, tokens, spans)
-        ]
+        return mention_rows(self.py_mentions(text, tokens, spans))
 
     def mentions(self, text: str) -> list[Mention]:
         """The entities of a text as canonical.Mention records (built from ``rows``)."""
