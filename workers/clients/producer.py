@@ -64,12 +64,11 @@ def page_type(content_type: str | None) -> str | None:
     return PAGE_TYPES.get(mime)
 
 
-def page_key(page: Mapping[str, Any]) -> bytes:
-    """The Kafka key of a raw page: its ``id``, else its ``url`` (UTF-8)."""
+def page_key(page: Mapping[str, Any]) -> bytes | None:
+    """The Kafka key of a raw page: its ``id``, else its ``url`` (UTF-8); None without either
+    (such a page is sent anyway: the worker dead-letters it with the reason)."""
     key = page.get("id") or page.get("url")
-    if not key:
-        raise ValueError("a raw page needs a 'url' (or an 'id') to be keyed by")
-    return str(key).encode()
+    return str(key).encode() if key else None
 
 
 class RawProducer:
@@ -135,7 +134,7 @@ class RawProducer:
         self._raise_failed()
         value = orjson.dumps(page)
         key_bytes = key.encode() if isinstance(key, str) else key or page_key(page)
-        size = len(value) + len(key_bytes)
+        size = len(value) + len(key_bytes or b"")
         while self._pending and self._pending_bytes + size > self.max_pending_bytes:
             await self._wait_settled()
             self._raise_failed()
