@@ -118,6 +118,7 @@ class WarcReader:
         read = 0
         last_pos = 0
         cut: Truncation | None = None
+        error = ""
         with path.open("rb") as stream:
             records = iter(ArchiveIterator(stream, parse_http=True, auto_decode="none"))
             while True:
@@ -126,7 +127,7 @@ class WarcReader:
                 except StopIteration:
                     break
                 except OSError as exc:  # a record header it cannot parse: the rest is lost
-                    cut = Truncation(str(path), last_pos, read, f"unreadable record: {exc}")
+                    error = f"unreadable record ({exc})"
                     break
                 last_pos = record.stream_pos
                 self.stats.records += 1
@@ -135,14 +136,18 @@ class WarcReader:
                 except _Skip as skip:
                     self.stats.skipped[skip.reason] += 1
                     if skip.reason == "truncated":
-                        cut = Truncation(str(path), last_pos, read, "record shorter than declared")
+                        cut = Truncation(str(path), last_pos, read, "the record ends early")
                         break
                 else:
                     self.stats.pages += 1
                     yield page
                 read += 1
-        if cut is None and (detail := _tail_problem(path, last_pos, read > 0)):
-            cut = Truncation(str(path), last_pos, read, detail)
+        if cut is None:
+            problem = _tail_problem(path, last_pos, read > 0)
+            if problem is None and error:
+                problem = (last_pos, error)
+            if problem is not None:
+                cut = Truncation(str(path), problem[0], read, problem[1])
         if cut is not None:
             self.stats.truncated.append(cut)
 
@@ -232,10 +237,11 @@ def _inflate(data: bytes, limit: int) -> bytes:
     return data
 
 
-def _tail_problem(path: Path, last_pos: int, saw_records: bool) -> str | None:
+def _tail_problem(path: Path, last_pos: int, saw_records: bool) -> tuple[int, str] | None:
     """After the parser stops: does the file end where its last record ends? ``None`` if so
-    (or if it cannot tell), else what is wrong. ``last_pos``: where the last record read starts
-    (0 if none); in a ``.warc.gz`` that is the start of its gzip member."""
+    (or if it cannot tell), else where the cut or unreadable record starts and what is wrong.
+    ``last_pos``: where the last record read starts (0 if none); in a ``.warc.gz`` that is the
+    start of its gzip member."""
     with path.open("rb") as fh:
         gzipped = fh.read(2) == _GZIP_MAGIC
         fh.seek(last_pos)
@@ -247,61 +253,68 @@ def _tail_problem(path: Path, last_pos: int, saw_records: bool) -> str | None:
         return _gzip_tail_problem(fh, members_read=1 if saw_records else 0)
 
 
-def _gzip_tail_problem(fh: BinaryIO, members_read: int) -> str | None:
+def _gzip_tail_problem(fh: BinaryIO, members_read: int) -> tuple[int, str] | None:
     """Inflate (and throw away) the gzip members from the file position: the first
     ``members_read`` must end, and no other may start."""
+    start = fh.tell()
+    fed = 0  # bytes read from the file
+    member_start = start
     started = 0
     inflater: Any = None
     pending = b""
     while True:
         if not pending:
             pending = fh.read(1 << 16)
+            fed += len(pending)
             if not pending:
                 break
         if inflater is None:
             if not pending.strip(b"\r\n\x00"):
                 pending = b""
                 continue
+            member_start = start + fed - len(pending)
             started += 1
             if started > members_read:
-                return "a record the parser could not read"
+                return member_start, "a record the parser could not read"
             inflater = zlib.decompressobj(31)
         try:
             inflater.decompress(pending, 1 << 20)
         except zlib.error:
-            return "damaged gzip data"
+            return member_start, "damaged gzip data"
         if inflater.eof:
             pending = inflater.unused_data
             inflater = None
         else:
             pending = inflater.unconsumed_tail
     if inflater is not None:
-        return "the last gzip member ends early"
+        return member_start, "its gzip member ends early"
     return None
 
 
-def _plain_tail_problem(fh: BinaryIO, saw_records: bool) -> str | None:
+def _plain_tail_problem(fh: BinaryIO, saw_records: bool) -> tuple[int, str] | None:
     """Uncompressed: the last record's declared end against the file's end."""
     start = fh.tell()
     head = fh.read(64 * 1024)
     if not saw_records:
-        return "no readable record" if head.strip() else None
+        return (start, "no readable record") if head.strip() else None
     header_end = head.find(b"\r\n\r\n")
     if header_end < 0:
-        return "the last record's header is cut"
+        return start, "its header is cut"
     length = None
     for line in head[:header_end].split(b"\r\n"):
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length" and value.strip().isdigit():
             length = int(value.strip())
     if length is None:
-        return "the last record has no Content-Length"
+        return start, "no Content-Length"
     block_end = start + header_end + 4 + length
     size = fh.seek(0, os.SEEK_END)
     if size < block_end:
-        return "the last record ends early"
+        return start, "the record ends early"
     fh.seek(block_end)
-    return "data after the last record" if fh.read(1 << 16).strip() else None
+    if fh.read(1 << 16).strip():
+        return block_end, "data after the last record that the parser could not read"
+    return None
 
 
 __all__ = ["WARC_SUFFIXES", "Truncation", "WarcReader", "WarcStats", "is_warc"]
