@@ -54,18 +54,31 @@ def _cmd_top(args: argparse.Namespace) -> int:
     return run(args.url, args.type, args.limit, args.window)
 
 
+def _client_options(settings: Any) -> dict[str, Any]:
+    """aiokafka SASL/TLS arguments from the settings (Faust is imported only when needed)."""
+    if settings.security_protocol.upper() == "PLAINTEXT":
+        return {}
+    from workers.admin import client_security
+
+    return client_security(settings)
+
+
 def _cmd_produce(args: argparse.Namespace) -> int:
     import asyncio
 
+    from workers.clients.warc import WarcReader
     from workers.produce import iter_pages, produce_pages
     from workers.run import bootstrap_of
 
     settings = _settings()
     bootstrap = args.bootstrap or bootstrap_of(settings.broker)
     topic = args.topic or settings.raw_topics[0]
-    n = asyncio.run(
-        produce_pages(bootstrap, topic, iter_pages(args.paths), progress=not args.quiet)
-    )
+    warc = WarcReader()
+    pages = iter_pages(args.paths, warc=warc)
+    options = _client_options(settings)
+    n = asyncio.run(produce_pages(bootstrap, topic, pages, not args.quiet, options))
+    if warc.stats.files:
+        print(warc.stats.summary(), file=sys.stderr)
     print(f"produced {n} page(s) to {topic} on {bootstrap}", file=sys.stderr)
     return 0 if n else 1
 
@@ -101,6 +114,23 @@ def _run_tail(args: argparse.Namespace, settings: Any, bootstrap: str) -> None:
     )
 
 
+def _cmd_export_parquet(args: argparse.Namespace) -> int:
+    from workers.run import bootstrap_of
+
+    try:
+        import pyarrow  # noqa: F401  (an extra)
+    except ImportError as exc:
+        print(f"newsflow export parquet needs pyarrow: pip install 'newsflow[parquet]' ({exc})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    from workers.export.parquet import run_cli
+
+    settings = _settings()
+    bootstrap = args.bootstrap or bootstrap_of(settings.broker)
+    topic = args.topic or settings.enriched_topic
+    return run_cli(args, bootstrap, topic, _client_options(settings))
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from workers.bench.run import run_cli
 
@@ -131,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", help="1h, 24h, 7d or all (default)")
     p.set_defaults(func=_cmd_top)
     p = sub.add_parser(
-        "produce", help="send JSONL, .html and .txt files or folders to the raw topic"
+        "produce",
+        help="send JSONL, .html, .txt and WARC (.warc, .warc.gz) files or folders to the raw topic",
     )
     p.add_argument("paths", nargs="+")
     p.add_argument("--topic", help="default: the first of NEWSFLOW_RAW_TOPICS")
@@ -146,6 +177,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-timeout", type=float, help="stop after N seconds without a record")
     p.add_argument("--json", action="store_true", help="print raw JSON lines")
     p.set_defaults(func=_cmd_tail)
+    p = sub.add_parser("export", help="write the enriched topic to files for analysts")
+    exports = p.add_subparsers(dest="format", required=True)
+    p = exports.add_parser(
+        "parquet",
+        help="hourly-partitioned Parquet (articles, mentions) under DIR, for DuckDB/pandas/Spark",
+    )
+    p.add_argument("dir", help="output folder (DIR/articles/..., DIR/mentions/...)")
+    p.add_argument("--topic", help="default: NEWSFLOW_ENRICHED_TOPIC")
+    p.add_argument("--bootstrap", help="host:port; default: from NEWSFLOW_BROKER")
+    p.add_argument("--group", default="newsflow-export-parquet", help="consumer group")
+    p.add_argument("--follow", action="store_true", help="keep exporting new records")
+    p.add_argument("--rows-per-file", type=int, default=50_000, help="articles per file, at most")
+    p.add_argument("--max-batch-mb", type=float, default=256, help="text held before a flush")
+    p.add_argument(
+        "--flush-interval", type=float, default=60.0, help="seconds a file stays open, at most"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_export_parquet)
     p = sub.add_parser("bench", help="throughput and latency next to bare Sudachi (a table)")
     from workers.bench.run import add_arguments as add_bench_arguments
 

@@ -1,18 +1,20 @@
 """``newsflow produce``: send pages from files to the raw topic, like a crawler would.
 
 Accepts JSONL (one raw article per line; ``{"id","html"|"text"}`` lines of the offline contract
-work too), ``.html``/``.htm`` and ``.txt`` files, and folders of them.
+work too), ``.html``/``.htm`` and ``.txt`` files, WARC archives (``.warc``, ``.warc.gz``:
+``workers/clients/warc.py``), and folders of them. Pages go out through ``RawProducer``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from workers.clients.warc import WarcReader, is_warc
 
 PAGE_SUFFIXES = {".html": "text/html", ".htm": "text/html", ".txt": "text/plain"}
 
@@ -44,43 +46,40 @@ def _from_page(path: Path) -> dict[str, Any]:
     }
 
 
-def iter_pages(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
-    """Raw-article dicts from files and folders, in a stable order."""
+def iter_pages(
+    paths: Iterable[str | Path], warc: WarcReader | None = None
+) -> Iterator[dict[str, Any]]:
+    """Raw-article dicts from files and folders, in a stable order. WARC files are read by
+    ``warc`` (pass one to see its skip counts afterwards)."""
+    warc = warc or WarcReader()
     for item in paths:
         path = Path(item)
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             suffix = file.suffix.lower()
-            if suffix == ".jsonl":
+            if is_warc(file):
+                yield from warc.pages(file)
+            elif suffix == ".jsonl":
                 yield from _from_jsonl(file)
             elif suffix in PAGE_SUFFIXES:
                 yield _from_page(file)
 
 
 async def produce_pages(
-    bootstrap: str, topic: str, pages: Iterable[dict[str, Any]], progress: bool = True
+    bootstrap: str,
+    topic: str,
+    pages: Iterable[dict[str, Any]],
+    progress: bool = True,
+    client_options: dict[str, Any] | None = None,
 ) -> int:
     """Send pages (keyed by id, else URL) and wait for every acknowledgement; return the count."""
-    from aiokafka import AIOKafkaProducer
     from tqdm import tqdm
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=16 * 1024 * 1024
-    )
-    await producer.start()
-    sent = 0
-    try:
-        pending = []
+    from workers.clients.producer import RawProducer
+
+    async with RawProducer(bootstrap, topic, client_options=client_options) as producer:
         with tqdm(unit="page", disable=not progress, file=sys.stderr) as bar:
             for page in pages:
-                key = str(page.get("id") or page.get("url") or "").encode()
-                pending.append(await producer.send(topic, orjson.dumps(page), key=key or None))
-                sent += 1
+                await producer.send(page)
                 bar.update()
-                if len(pending) >= 1000:
-                    await asyncio.gather(*pending)
-                    pending.clear()
-            await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-    return sent
+    return producer.acked
