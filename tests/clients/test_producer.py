@@ -71,3 +71,22 @@ def test_sync_producer_sends_from_plain_code(kafka_bootstrap: str) -> None:
     records = asyncio.run(consume_until(kafka_bootstrap, topic, lambda rs: len(rs) >= 40))
     assert sorted(r.key for r in records) == sorted(p["id"].encode() for p in pages)
     assert sorted(v["body"] for v in json_values(records)) == sorted(p["body"] for p in pages)
+
+
+def test_produce_pages_works_on_the_embedded_tansu_broker() -> None:
+    """``newsflow up --demo`` feeds its pages through RawProducer to Tansu."""
+    from workers.brokers.tansu import TansuBroker
+    from workers.produce import produce_pages
+
+    broker = TansuBroker()
+    broker.start()
+    try:
+        pages = [{"url": f"https://x.jp/{i}", "body": "本文" * 3000} for i in range(30)]
+        sent = asyncio.run(produce_pages(broker.bootstrap, "tansu.raw", pages, progress=False))
+        assert sent == 30
+        records = asyncio.run(
+            consume_until(broker.bootstrap, "tansu.raw", lambda rs: len(rs) >= 30, timeout=30)
+        )
+        assert sorted(r.key for r in records) == sorted(p["url"].encode() for p in pages)
+    finally:
+        broker.stop()
