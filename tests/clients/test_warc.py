@@ -193,3 +193,21 @@ def test_newsflow_produce_sends_exactly_the_two_pages_and_they_come_out_enriched
     assert nfkc(SJIS_SENTENCE) in sjis["text"]
     names = {e["normalized"] for e in sjis["entities"]}
     assert "東京都" in names or "小池百合子" in names
+
+
+def test_a_huge_payload_is_read_bounded_and_the_next_record_still_comes(tmp_path: Path) -> None:
+    from workers.clean.charset import MAX_PAGE_BYTES
+
+    huge = b"<html><body>" + "<p>長い記事の本文です。</p>".encode() * 600_000 + b"</body></html>"
+    assert len(huge) > 4 * MAX_PAGE_BYTES
+    path = tmp_path / "huge.warc.gz"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        write(writer, "https://a.jp/huge", huge, "text/html; charset=utf-8")
+        nxt = "<html><body><p>次の記事</p></body></html>".encode()
+        write(writer, "https://a.jp/next", nxt, "text/html")
+    reader = WarcReader()
+    huge_page, after = reader.pages(path)
+    assert len(huge_page["body"]) <= MAX_PAGE_BYTES
+    assert huge_page["body"].startswith("<html><body><p>長い記事")
+    assert after["url"] == "https://a.jp/next" and reader.stats.truncated == []

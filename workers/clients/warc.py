@@ -13,7 +13,8 @@ plain-text payload becomes one raw page:
   guesses among UTF-8 and the Japanese legacy encodings). Decided so because the raw topic's
   contract is JSON with a text ``body``: bytes plus a charset would need base64 (a third more
   bytes on the topic) and a schema change, and the cleaner would run the very same function.
-  Bytes past the cleaner's limit (``MAX_PAGE_BYTES``) are cut before decoding, as it would.
+  Bytes past the cleaner's limit (``MAX_PAGE_BYTES``) are cut before decoding, as it would;
+  at most four times that is read from a record (memory stays bounded on a huge payload).
 
 Everything else is skipped and counted by reason (:class:`WarcStats`): request, metadata,
 revisit, warcinfo, resource… records; non-HTTP responses; other statuses (``HTTP 404``);
@@ -173,8 +174,9 @@ class WarcReader:
         url = (headers.get("WARC-Target-URI") or "").strip().strip("<>")
         if not url:
             raise _Skip("no target URI")
-        raw = record.reader.read()
-        if len(raw) < record.content_length:
+        # bounded: a page is cut to max_page_bytes anyway; the rest is skipped, not held
+        raw = record.reader.read(4 * self.max_page_bytes)
+        if len(raw) + record.reader.consume() < record.content_length:
             raise _Skip("truncated")
         if not raw:
             raise _Skip("empty payload")
