@@ -34,10 +34,13 @@ async def tail(
     idle_timeout_s: float | None = None,
     out: IO[str] | None = None,
 ) -> int:
-    """Print records until ``limit`` or ``idle_timeout_s`` without a record; return the count."""
+    """Print records until ``limit`` or ``idle_timeout_s`` without a record (with neither it
+    follows the topic until interrupted); return the count."""
     import time
 
     from aiokafka import AIOKafkaConsumer
+
+    from workers.endpoints import quiet_client_logs
 
     out = out or sys.stdout
     consumer = AIOKafkaConsumer(
@@ -48,10 +51,11 @@ async def tail(
         auto_offset_reset="earliest" if from_beginning else "latest",
         max_partition_fetch_bytes=16 * 1024 * 1024,
     )
-    await consumer.start()
     seen = 0
-    last = time.monotonic()
-    try:
+    try:  # stop() also after a failed start(): no "Unclosed AIOKafkaConsumer"
+        with quiet_client_logs():  # no broker: the caller says so in one line
+            await consumer.start()
+        last = time.monotonic()
         while limit is None or seen < limit:
             batch = await consumer.getmany(timeout_ms=500)
             records = [r for part in batch.values() for r in part]
