@@ -61,7 +61,7 @@ NOT_COMPILED_WARNING = (
     "entity extraction runs its pure-Python twin, about {slowdown} slower; install a C "
     "compiler (Debian: apt-get install gcc) and reinstall newsflow for full speed"
 )
-PY_DECODER_SLOWDOWN = "3x"
+PY_DECODER_SLOWDOWN = "4x"
 _warned = False
 
 
