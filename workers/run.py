@@ -34,6 +34,11 @@ SHARED_SEED = Path("../shared/seed/page.txt")
 #: Faust's own INFO lines (~170 at start) bury what ``up`` has to say; NEWSFLOW_LOG_LEVEL wins.
 UP_LOG_LEVEL = "warning"
 RETRY_MAX_S = 30.0
+#: Tansu answers a group join after half the session timeout (measured: 10 s -> 5.0 s, 4 s ->
+#: 2.0 s), and a Ctrl-C during the join waits for it: 6 s keeps ``up``'s stop under 5 s and
+#: brings the first page sooner. One worker on a local broker has no partitions to hand over,
+#: which is what the timeout is for. NEWSFLOW_SESSION_TIMEOUT_S wins.
+UP_TANSU_SESSION_TIMEOUT_S = 6.0
 
 
 def say(message: str) -> None:
@@ -259,6 +264,10 @@ def run_up(settings: Settings, demo: bool, persist: Path | None = None) -> int:
                 "Kafka)"
             )
             broker = TansuBroker(port=wanted if port_is_free(wanted) else None, own_session=True)
+            if "NEWSFLOW_SESSION_TIMEOUT_S" not in os.environ:
+                settings = dataclasses.replace(
+                    settings, session_timeout_s=UP_TANSU_SESSION_TIMEOUT_S
+                )
             data_dir = Path(tempfile.mkdtemp(prefix="newsflow-up-"))
             stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
             what = "the embedded Tansu broker"
