@@ -179,3 +179,26 @@ def test_worker_without_a_broker_retries_and_stops_cleanly_on_ctrl_c(tmp_path: P
     assert lines[1] == f"newsflow worker: still no broker at {address}; next try in 2 s"
     assert lines[-1] == "newsflow worker: interrupted"
     assert not [w for w in NOISE if w in "\n".join(lines)]
+
+
+async def test_tail_says_when_the_topic_is_not_there_and_creates_none(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """On a broker without the topic (not the worker's?) tail says so instead of hanging mute,
+    and its wait does not create the topic there."""
+    from aiokafka import AIOKafkaConsumer
+
+    topic = unique_topic("absent")
+    run = newsflow(
+        "tail", "--bootstrap", kafka_bootstrap, "--topic", topic, "--idle-timeout", "2",
+        env=clean_env(tmp_path),
+    )  # fmt: skip
+    assert run.returncode == 0 and run.stdout == ""
+    (line,) = run.stderr.splitlines()
+    assert f"no topic {topic} on {kafka_bootstrap} (--bootstrap) yet; waiting for it" in line
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap)
+    await consumer.start()
+    try:
+        assert topic not in await consumer.topics()
+    finally:
+        await consumer.stop()

@@ -133,7 +133,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
 
     where = broker_address(args.bootstrap)
     try:
-        _run_tail(args, _settings(), where.address)
+        _run_tail(args, _settings(), where)
     except KafkaConnectionError:
         return _no_broker("tail", where)
     except BrokenPipeError:  # `newsflow tail | head`: the reader left, which is fine
@@ -143,19 +143,28 @@ def _cmd_tail(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_tail(args: argparse.Namespace, settings: Any, bootstrap: str) -> None:
+def _run_tail(args: argparse.Namespace, settings: Any, where: Any) -> None:
     import asyncio
 
     from workers.tail import tail
 
+    topic = args.topic or settings.enriched_topic
+
+    def no_topic() -> None:
+        _say(
+            f"newsflow tail: no topic {topic} on {where.describe()} yet; waiting for it "
+            "(is this the broker your worker uses? --bootstrap names another). Ctrl-C to stop."
+        )
+
     asyncio.run(
         tail(
-            bootstrap,
-            args.topic or settings.enriched_topic,
+            where.address,
+            topic,
             from_beginning=not args.latest,
             limit=args.limit,
             as_json=args.json,
             idle_timeout_s=args.idle_timeout,
+            on_no_topic=no_topic,
         )
     )
 
