@@ -107,9 +107,10 @@ def _cmd_produce(args: argparse.Namespace) -> int:
         tqdm.write(f"{place}: {reason}", file=sys.stderr)  # above the progress bar
 
     pages = iter_pages(args.paths, on_problem=report)
+    bar = not args.quiet and sys.stderr.isatty()  # a bar redrawn in a log file is noise
     try:
         with quiet_client_logs():
-            n = asyncio.run(produce_pages(where.address, topic, pages, progress=not args.quiet))
+            n = asyncio.run(produce_pages(where.address, topic, pages, progress=bar))
     except KafkaConnectionError:
         return _no_broker("produce", where)
     except KafkaError as exc:
@@ -239,7 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="broker address (default: NEWSFLOW_BROKER, else a running newsflow up, else "
         "127.0.0.1:9092)",
     )  # fmt: skip
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--quiet", action="store_true",
+        help="no progress bar (there is none when stderr is not a terminal)",
+    )  # fmt: skip
     p.set_defaults(func=_cmd_produce)
 
     p = _add(
