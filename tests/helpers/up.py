@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from tests.helpers.worker import poll_json
 from workers.brokers.common import free_port, pid_alive
 
 
@@ -118,18 +119,8 @@ class UpProcess:
             return orjson.loads(resp.read())
 
     def wait_for(self, path: str, predicate: Any, timeout: float = 120.0) -> Any:
-        deadline = time.monotonic() + timeout
-        body: Any = None
-        while time.monotonic() < deadline:
-            try:
-                body = self.get(path)
-                if predicate(body):
-                    return body
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"{path} did not satisfy the predicate in {timeout} s: {body}\n"
-                             f"{self.output()[-3000:]}")  # fmt: skip
+        """Poll a JSON endpoint until ``predicate(body)`` holds; return the body."""
+        return poll_json(self.get, path, predicate, timeout, "\n" + self.output()[-3000:])
 
     def newsflow(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """A client command from a user's second terminal (finds this ``up`` by itself)."""
