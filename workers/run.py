@@ -294,7 +294,7 @@ def run_up(settings: Settings, demo: bool, persist: Path | None = None) -> int:
                     asyncio.run(_wait_group_coordinator(broker.bootstrap, settings.app_id))
         except BrokerError as exc:
             say(f"newsflow up: the broker did not start: {str(exc).splitlines()[0]}")
-            if persist is not None:
+            if persist is not None and not (shutil.which("java") and shutil.which("mvn")):
                 say(
                     "newsflow up: --persist needs Java 17+ and Maven (Debian: apt-get install "
                     "openjdk-17-jre-headless maven); without --persist nothing is needed"
