@@ -122,7 +122,11 @@ class RawProducer:
 
         self._settled = asyncio.Event()
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **self._options)
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:  # closed also when no broker answers: no "Unclosed" warning
+            await producer.stop()
+            raise
         self._producer = producer
 
     async def send(self, page: Mapping[str, Any], key: str | bytes | None = None) -> None:
