@@ -70,8 +70,10 @@ class CountryCompounds:
         chars = "".join(sorted(self.abbreviations))
         prefixes = "".join(sorted(COUNTRY_PREFIXES))
         state = "|".join(sorted(STATE_WORDS, key=len, reverse=True))
-        # A text can hold a country abbreviation only where this matches (a cheap first test).
-        self.trigger = re.compile(f"(?=[{chars}](?:[{chars}]|{state})|[{prefixes}][{chars}])")
+        # A text can hold a country abbreviation only where this matches (a cheap first test;
+        # a pattern that starts with a character set is searched fast).
+        self.trigger = re.compile(f"[{chars}](?:[{chars}]|{state})|[{prefixes}][{chars}]")
+        self.starters = frozenset(chars + prefixes)
         self.analyse = functools.lru_cache(maxsize=8192)(self._analyse)
 
     # --- one word ----------------------------------------------------------------------------
@@ -148,9 +150,10 @@ class CountryCompounds:
         found: list[Row] = []
         covered: list[tuple[int, int]] = []
         done = -1
-        for match in self.trigger.finditer(text):
-            i = bisect_right(starts, match.start()) - 1
-            if i <= done or i < 0:
+        first = bisect_right(starts, self.trigger.search(text).start()) - 1  # type: ignore[union-attr]
+        starters = self.starters
+        for i in range(max(first, 0), n):
+            if i <= done or surface[i][0] not in starters:
                 continue
             run = self._run(surface, pos, tokens.pos, i, n)
             if run is None:
@@ -247,7 +250,12 @@ def _after_number_or_word(prev: str, prev_pos: tuple[str, ...], s: str) -> bool:
     kanji word (会見中, 期間中: the abbreviation is a suffix there)."""
     if prev and prev[-1] in _NUMERALS:
         return True
-    if len(s) == 1 and prev_pos[1] == "普通名詞" and prev_pos[2] != "助数詞可能" and _kanji(prev[-1]):
+    if (
+        len(s) == 1
+        and prev_pos[1] == "普通名詞"
+        and prev_pos[2] != "助数詞可能"
+        and _kanji(prev[-1])
+    ):
         return True
     return prev_pos[1] == "数詞"
 
@@ -259,7 +267,9 @@ def _kanji(ch: str) -> bool:
 # --- merging with the model's rows ---------------------------------------------------------
 
 
-def merge(text: str, rows: list[Row], found: list[Row], covered: list[tuple[int, int]]) -> list[Row]:
+def merge(
+    text: str, rows: list[Row], found: list[Row], covered: list[tuple[int, int]]
+) -> list[Row]:
     """The model's rows with the country mentions put in: a row that overlaps the words the
     countries were found in keeps only its part before them (ブリンケン米 -> ブリンケン, typed
     PERSON when a title follows the country: ブリンケン米国務長官); rows inside them go."""
@@ -269,7 +279,7 @@ def merge(text: str, rows: list[Row], found: list[Row], covered: list[tuple[int,
     cuts = sorted(covered)
     firsts = [c[0] for c in cuts]
     for row in rows:
-        name, kind, start, end, normalized = row
+        _, kind, start, end, _ = row
         k = bisect_left(firsts, end)  # covered ranges starting before the row ends
         hit = next((c for c in cuts[:k] if c[1] > start), None)
         if hit is None:

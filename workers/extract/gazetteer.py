@@ -40,7 +40,7 @@ def _glued(
     for k in (a - 1, b):
         if 0 <= k < len(surface):
             p = pos(tpos[k])
-            if p[0] == "名詞" and p[1] != "数詞" or p[0] in ("接尾辞", "接頭辞"):
+            if (p[0] == "名詞" and p[1] != "数詞") or p[0] in ("接尾辞", "接頭辞"):
                 return True
     return False
 
@@ -80,8 +80,8 @@ def cached_words(tokenizer: object) -> Callable[[list[str]], list[list[str]]]:
             head = f.readline().rstrip("\n").split("\t")
             if head == ["# sudachidict", installed]:
                 for line in f:
-                    form, _, words = line.rstrip("\n").partition("\t")
-                    cache[form] = words.split("|")
+                    form, _, split = line.rstrip("\n").partition("\t")
+                    cache[form] = split.split("|")
 
     def words(forms: list[str]) -> list[list[str]]:
         missing = [f for f in forms if f not in cache]
@@ -105,33 +105,41 @@ class Gazetteer:
         names a POS id."""
         self.pos = pos
         forms = sorted(known.spot)
+        # Organisations are looked for in every text; countries only in texts with a
+        # government word (their one use here: カナダ政府; identity types them anyway).
         self.index: dict[str, list[Entry]] = {}
+        self.places: dict[str, list[Entry]] = {}
         for form, surfaces in zip(forms, words(forms), strict=True):
             if surfaces and "".join(surfaces) == form:
-                entry = (tuple(surfaces), known.spot[form], form)
-                self.index.setdefault(surfaces[0], []).append(entry)
-        for entries in self.index.values():
-            entries.sort(key=lambda e: -len(e[0]))  # longest first
+                kind = known.spot[form]
+                index = self.places if kind == LOCATION else self.index
+                index.setdefault(surfaces[0], []).append((tuple(surfaces), kind, form))
+        for index in (self.index, self.places):
+            for entries in index.values():
+                entries.sort(key=lambda e: -len(e[0]))  # longest first
         self.firsts = frozenset(self.index)
+        self.place_firsts = frozenset(self.places)
 
     def find(self, tokens: Tokens) -> list[tuple[int, int, str, str, int, int]]:
         """(start, end, type, form, index of the word after, index of the first word) of each
         known name in the text."""
         surface = tokens.surface
-        hits = self.firsts.intersection(surface)
+        hits = [(w, self.index) for w in self.firsts.intersection(surface)]
+        if not GOVERNMENT_WORDS.isdisjoint(surface):
+            hits += [(w, self.places) for w in self.place_firsts.intersection(surface)]
         if not hits:
             return []
         starts = tokens.starts()
         n = len(surface)
         out = []
-        for first in hits:
+        for first, index in hits:
             i = -1
             while True:
                 try:
                     i = surface.index(first, i + 1)
                 except ValueError:
                     break
-                for surfaces, kind, form in self.index[first]:
+                for surfaces, kind, form in index[first]:
                     b = i + len(surfaces)
                     if b <= n and tuple(surface[i:b]) == surfaces:
                         end = starts[b - 1] + len(surface[b - 1])
@@ -158,7 +166,6 @@ class Gazetteer:
                 continue  # inside a longer match already taken
             k = bisect_left(firsts, end)
             over = [j for j in range(k) if rows[j][3] > start and j not in drop]
-            nxt = surface[after] if after < len(surface) else ""
             taken = True
             if not over:
                 if kind == LOCATION or _glued(surface, tpos, self.pos, first, after):

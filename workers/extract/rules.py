@@ -153,6 +153,28 @@ def person_before_title(tokens: Tokens, spans: list[Span], pos: PosName) -> list
     return out
 
 
+def person_with_post(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
+    """A full person name run into their post, taken as one organisation: 高市早苗経済安全保障
+    担当相, 河野太郎デジタル相. When a span opens with a Sudachi surname and given name and ends
+    in a title or a minister's 相, the person is the name only."""
+    out: list[Span] = []
+    surface, tpos = tokens.surface, tokens.pos
+    for a, b, tag in spans:
+        if tag != "PER" and b - a >= 3:
+            first, second = pos(tpos[a]), pos(tpos[a + 1])
+            last = surface[b - 1]
+            if (
+                first[2:4] == ("人名", "姓")
+                and second[2:4] == ("人名", "名")
+                and (last in TITLES or last.endswith("相"))
+                and pos(tpos[a + 2])[2] != "人名"
+            ):
+                out.append((a, a + 2, "PER"))
+                continue
+        out.append((a, b, tag))
+    return out
+
+
 def common_words_are_not_names(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """An organisation made only of everyday words is no name (温室効果ガス): every word a
     Sudachi common noun and none of them a word that heads a name (党, 機構, 基金, 銀行 ...,
@@ -279,6 +301,7 @@ SPAN_RULES: tuple[SpanRule, ...] = (
     split_person_prefix,
     place_not_person,
     direction_places,
+    person_with_post,
     person_before_title,
     common_words_are_not_names,
     strip_titles,

@@ -1,0 +1,191 @@
+"""One article's mentions grouped into entities, before anything learned from other articles.
+
+Rows are the extractor's (text, type, start, end, normalized): ``normalized`` already joins a
+later short mention to an earlier full one (canonical.resolve_aliases). Here, in one pass over
+the article's names, whatever their order:
+
+1. a known name (``known.py``) takes its table key, and its type when the model typed it
+   otherwise (立民 is a party wherever it stands);
+2. a name in brackets right after another joins it (北大西洋条約機構（NATO）, 日本放送協会(NHK));
+3. a short form joins the one full form of the same type it abbreviates (``names.abbreviates``:
+   日本銀行 -> 日銀, 経済産業省 -> 経産省, 日本維新の会 -> 維新, 岸田文雄 -> 岸田), before or
+   after it; one that fits two full forms joins neither.
+
+Each group's key is its table key, or ``TYPE:`` + its longest name. ``evidence`` says what the
+article teaches the alias book (``book.py``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from workers.identity.book import alias_entry, name_entry
+from workers.identity.known import KnownNames
+from workers.identity.names import abbreviates, all_kanji, parts
+
+#: (text, type, start, end, normalized): workers.extract.EntityRow
+Row = tuple[str, str, int, int, str]
+_OPEN, _CLOSE = "（(", "）)"
+
+
+@dataclass(slots=True, frozen=True)
+class Mention:
+    kind: str
+    name: str  # the row's normalized form
+    own: str  # NFKC of the written text
+    known: str | None  # table key, if a known name
+    key: str  # its own key: the table key or TYPE:name
+    evidence: tuple[str, ...]  # what it teaches the book when it stands for itself
+
+
+#: Mentions by (type, normalized, text): the same names come back article after article.
+_CACHE_MAX = 50_000
+_cache: dict[tuple[str, str, str], Mention] = {}
+
+
+def mention_of(row: Row, known: KnownNames) -> Mention:
+    text, kind, _, _, normalized = row
+    got = _cache.get((kind, normalized, text))
+    if got is None:
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        got = _cache[(kind, normalized, text)] = _mention(kind, normalized, text, known)
+    return got
+
+
+def _mention(kind: str, normalized: str, text: str, known: KnownNames) -> Mention:
+    own = normalized if text == normalized else unicodedata.normalize("NFKC", text)
+    key = known.key(kind, normalized) or known.key(kind, own)
+    if key is None:
+        other = known.only_type(normalized) or known.only_type(own)
+        if other is not None and other != kind:
+            kind = other
+            key = known.key(kind, normalized) or known.key(kind, own)
+    own_key = key or f"{kind}:{normalized}"
+    return Mention(
+        kind, normalized, own, key, own_key, _teaches(kind, normalized, own, key, own_key, known)
+    )
+
+
+def _teaches(
+    kind: str, name: str, own: str, known_key: str | None, key: str, known: KnownNames
+) -> tuple[str, ...]:
+    """The entries a mention gives when its group's key is its own key."""
+    out = []
+    if known_key is None and full_name(key) and known.key(kind, key.partition(":")[2]) is None:
+        out.append(name_entry(key))
+    for form in dict.fromkeys((name, own)):
+        alias = f"{kind}:{form}"
+        if len(form) >= 2 and alias != key and known.key(kind, form) != key:
+            out.append(alias_entry(alias, key))
+    return tuple(out)
+
+
+class _Groups:
+    """Union-find over mentions; two groups with different table keys never join."""
+
+    def __init__(self, mentions: list[Mention]) -> None:
+        self.parent = list(range(len(mentions)))
+        self.known: list[str | None] = [m.known for m in mentions]
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, i: int, j: int) -> None:
+        a, b = self.find(i), self.find(j)
+        if a == b:
+            return
+        ka, kb = self.known[a], self.known[b]
+        if ka is not None and kb is not None and ka != kb:
+            return
+        self.parent[b] = a
+        self.known[a] = ka or kb
+
+
+@dataclass(slots=True)
+class ArticleEntities:
+    kinds: list[str]  # per row: its type (a known name's type wins)
+    keys: list[str]  # per row: its group's key
+    evidence: list[str]  # alias-book entries the article gives
+
+
+def group(text: str, rows: Sequence[Row], known: KnownNames) -> ArticleEntities:
+    """The article's entities (see the module docstring)."""
+    mentions = [mention_of(r, known) for r in rows]
+    if len(mentions) == 1:  # one name: nothing to join
+        m = mentions[0]
+        return ArticleEntities([m.kind], [m.key], list(m.evidence))
+    groups = _Groups(mentions)
+    first: dict[tuple[str, str], int] = {}
+    for i, m in enumerate(mentions):  # same type and name: one group
+        j = first.setdefault((m.kind, m.name), i)
+        if j != i:
+            groups.join(j, i)
+    if "(" in text or "（" in text:
+        _join_brackets(text, rows, mentions, groups)
+    if len(first) > 1:
+        _join_abbreviations(first, groups)
+    names: dict[int, str] = {}  # group -> its longest name
+    roots = [groups.find(i) for i in range(len(mentions))]
+    for m, g in zip(mentions, roots, strict=True):
+        best = names.get(g)
+        if best is None or len(m.name) > len(best):
+            names[g] = m.name
+    keys: list[str] = []
+    evidence: list[str] = []
+    for m, g in zip(mentions, roots, strict=True):
+        key = groups.known[g] or f"{m.kind}:{names[g]}"
+        keys.append(key)
+        if key == m.key:
+            evidence.extend(m.evidence)
+        else:
+            evidence.extend(_teaches(m.kind, m.name, m.own, m.known, key, known))
+    return ArticleEntities([m.kind for m in mentions], keys, list(dict.fromkeys(evidence)))
+
+
+def _join_brackets(
+    text: str, rows: Sequence[Row], mentions: list[Mention], groups: _Groups
+) -> None:
+    """NAME（OTHER）: OTHER is NAME's alias when both are of one type."""
+    for i in range(len(rows) - 1):
+        a, b = rows[i], rows[i + 1]
+        end = a[3]
+        if (
+            end < len(text)
+            and text[end] in _OPEN
+            and b[2] == end + 1
+            and b[3] < len(text)
+            and text[b[3]] in _CLOSE
+            and mentions[i].kind == mentions[i + 1].kind
+        ):
+            groups.join(i, i + 1)
+
+
+def _join_abbreviations(first: dict[tuple[str, str], int], groups: _Groups) -> None:
+    """Each short name joins the one full name of its type it abbreviates (order-free)."""
+    names = list(first)
+    for kind, short in names:
+        fits = set()
+        for kind2, full in names:
+            if (
+                kind2 == kind
+                and len(full) > len(short)
+                and short[0] in full
+                and abbreviates(short, full, kind)
+            ):
+                fits.add(groups.find(first[(kind2, full)]))
+        if len(fits) == 1:
+            groups.join(fits.pop(), first[(kind, short)])
+
+
+def full_name(key: str) -> bool:
+    """Whether a key names an entity fully enough to be recognised later by a short form."""
+    kind, _, name = key.partition(":")
+    if kind == "PERSON":
+        return len(parts(name)) > 1 or (all_kanji(name) and len(name) >= 3)
+    return kind == "ORGANIZATION" and len(name) >= 3
