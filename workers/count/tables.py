@@ -4,6 +4,9 @@
 - ``entity_mentions``: entity key ``TYPE:name`` -> {total, hours: {YYYY-MM-DDTHH: n}, applied}.
 - ``type_mentions``: ``TYPE`` -> the same shape, per entity type.
 - ``recrawl``: article id -> {hash, source} of the version last enriched (``workers.recrawl``).
+- ``aliases``: a GlobalTable (every worker holds all of it) of alias-book entries
+  (``workers.identity.book``): what articles taught about names. Its changelog feeds each
+  worker's in-memory ``AliasBook``; it lives in memory and is read back whole at start-up.
 
 rocksdb memory is bounded for the whole process, not per table (``workers.count.store``).
 """
@@ -15,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+import orjson
 from faust.serializers import codecs
 from faust.stores.base import SerializedStore
 from faust.types import TableT
 
 from workers.codec import CODEC_NAME
+from workers.identity import AliasBook
 from workers.settings import Settings
 
 
@@ -29,9 +34,10 @@ class Tables:
     entity_mentions: TableT
     type_mentions: TableT
     recrawl: TableT
+    aliases: TableT | None = None
 
 
-def declare_tables(app: faust.App, settings: Settings) -> Tables:
+def declare_tables(app: faust.App, settings: Settings, book: AliasBook | None = None) -> Tables:
     def table(name: str, help_: str) -> TableT:
         return app.Table(
             name,
@@ -46,7 +52,46 @@ def declare_tables(app: faust.App, settings: Settings) -> Tables:
         entity_mentions=table("entity-mentions", "entity key -> mention counts"),
         type_mentions=table("type-mentions", "entity type -> mention counts"),
         recrawl=table("recrawl", "article id -> content hash last enriched (extract stage)"),
+        aliases=None if book is None else alias_table(app, book),
     )
+
+
+def alias_table(app: faust.App, book: AliasBook) -> TableT:
+    """The ``aliases`` GlobalTable, every changelog record of which (this worker's writes and
+    the other workers', at start-up and after) goes into ``book``. One partition and a
+    recovery buffer of one record, as Faust advises for a GlobalTable shared by several
+    workers; partitioned by key, so a write needs no current event. In memory: a restart
+    reads the whole changelog (compacted: one record per entry) and so refills the book."""
+    decode = orjson.loads
+
+    async def feed(event: faust.EventT) -> None:
+        key = event.message.key
+        if key is not None and event.message.value is not None:
+            entry = decode(key)
+            if isinstance(entry, str):
+                book.add(entry)
+
+    return app.GlobalTable(
+        "aliases",
+        default=None,
+        partitions=1,
+        recovery_buffer_size=1,
+        use_partitioner=True,
+        store="memory://",
+        schema=faust.Schema(key_serializer=CODEC_NAME, value_serializer=CODEC_NAME),
+        on_changelog_event=feed,
+        help="alias-book entry -> 1 (workers.identity.book)",
+    )
+
+
+def alias_writer(table: TableT) -> Callable[[list[str]], None]:
+    """``Identity.on_learn`` for the worker: each new entry becomes a key of ``table``."""
+
+    def write(entries: list[str]) -> None:
+        for entry in entries:
+            table[entry] = 1
+
+    return write
 
 
 def reader(table: TableT) -> Callable[[Any], Any]:
