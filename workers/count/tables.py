@@ -60,8 +60,9 @@ def alias_table(app: faust.App, book: AliasBook) -> TableT:
     """The ``aliases`` GlobalTable, every changelog record of which (this worker's writes and
     the other workers', at start-up and after) goes into ``book``. One partition and a
     recovery buffer of one record, as Faust advises for a GlobalTable shared by several
-    workers; partitioned by key, so a write needs no current event. In memory: a restart
-    reads the whole changelog (compacted: one record per entry) and so refills the book."""
+    workers; ``use_partitioner`` makes every worker keep reading all of it after start-up (as a
+    standby), so entries other workers write reach this one's book. In memory: a restart reads
+    the whole changelog (compacted: one record per entry) and so refills the book."""
     decode = orjson.loads
 
     async def feed(event: faust.EventT) -> None:
@@ -71,25 +72,40 @@ def alias_table(app: faust.App, book: AliasBook) -> TableT:
             if isinstance(entry, str):
                 book.add(entry)
 
-    return app.GlobalTable(
+    table = app.GlobalTable(
         "aliases",
         default=None,
         partitions=1,
         recovery_buffer_size=1,
         use_partitioner=True,
-        store="memory://",
+        # a host part: yarl's URL("memory://") is falsy, and Faust then takes the app's store
+        store="memory://aliases",
         schema=faust.Schema(key_serializer=CODEC_NAME, value_serializer=CODEC_NAME),
         on_changelog_event=feed,
         help="alias-book entry -> 1 (workers.identity.book)",
     )
 
+    @table.on_recover
+    async def refill() -> None:
+        """Also take every key the store holds once recovered (a store that keeps its data
+        across restarts would not replay it through ``feed``)."""
+        for entry in list(table.data.keys()):
+            if isinstance(entry, str):
+                book.add(entry)
+
+    return table
+
 
 def alias_writer(table: TableT) -> Callable[[list[str]], None]:
-    """``Identity.on_learn`` for the worker: each new entry becomes a key of ``table``."""
+    """``Identity.on_learn`` for the worker: each new entry goes to ``table``'s changelog (its
+    one partition), whence every worker's book takes it, this one's too. Not ``table[entry] =
+    1``: with ``use_partitioner`` Faust 0.15.3's ``Table.on_key_set`` asserts the partition is
+    known before the producer has the changelog topic's metadata. The local store needs no
+    write: nothing reads it, the book is the index."""
 
     def write(entries: list[str]) -> None:
         for entry in entries:
-            table[entry] = 1
+            table.send_changelog(0, entry, 1)
 
     return write
 

@@ -129,7 +129,7 @@ def group(text: str, rows: Sequence[Row], known: KnownNames) -> ArticleEntities:
     if "(" in text or "（" in text:
         _join_brackets(text, rows, mentions, groups)
     if len(first) > 1:
-        _join_abbreviations(first, groups)
+        _join_abbreviations(first, groups, known)
     names: dict[int, str] = {}  # group -> its longest name
     roots = [groups.find(i) for i in range(len(mentions))]
     for m, g in zip(mentions, roots, strict=True):
@@ -166,8 +166,11 @@ def _join_brackets(
             groups.join(i, i + 1)
 
 
-def _join_abbreviations(first: dict[tuple[str, str], int], groups: _Groups) -> None:
-    """Each short name joins the one full name of its type it abbreviates (order-free)."""
+def _join_abbreviations(
+    first: dict[tuple[str, str], int], groups: _Groups, known: KnownNames
+) -> None:
+    """Each short name joins the one full name of its type it abbreviates (order-free); a
+    place name (日本 of 日本銀行) is no short form of an organisation."""
     names = list(first)
     for kind, short in names:
         fits = set()
@@ -177,6 +180,7 @@ def _join_abbreviations(first: dict[tuple[str, str], int], groups: _Groups) -> N
                 and len(full) > len(short)
                 and short[0] in full
                 and abbreviates(short, full, kind)
+                and not (kind != "LOCATION" and known.only_type(short) == "LOCATION")
             ):
                 fits.add(groups.find(first[(kind2, full)]))
         if len(fits) == 1:

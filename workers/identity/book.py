@@ -15,8 +15,9 @@ the same input order. Rules, first that applies:
 1. a known name (``known.py``: countries, ministries, parties ...) is its table key;
 2. a name with alias entries takes the root of their targets, when they all agree;
 3. a name that is the short form of known full names (``derived``: a surname, a ・ part, a
-   prefix before a generic company word, a kanji abbreviation, JR + region) takes their root,
-   when they all agree;
+   prefix in kana or latin before a generic company word (トヨタ of トヨタ自動車; a kanji
+   prefix is mostly a place: 東京 of 東京電力, so only an article that writes both teaches it),
+   a kanji abbreviation, JR + region) takes their root, when they all agree;
 4. else the name is its own key. An ambiguous short name (two different entities fit) keeps its
    own key.
 
@@ -31,6 +32,7 @@ from itertools import combinations
 
 from workers.identity.known import KnownNames, known_names
 from workers.identity.names import (
+    GENERIC_WORDS,
     ORG_TAIL_AS_PREFIX,
     ORG_TAILS,
     all_kanji,
@@ -71,7 +73,9 @@ def derived_shorts(key: str) -> set[str]:
     elif kind == ORGANIZATION:
         for tail in ORG_TAILS:
             if name.endswith(tail) and len(name) - len(tail) >= 2:
-                out.add(name[: -len(tail)].rstrip("・"))
+                prefix = name[: -len(tail)].rstrip("・")
+                if not all_kanji(prefix):  # トヨタ, 三菱UFJ; 東京 (電力) is mostly a place
+                    out.add(prefix)
         for cut in script_cuts(name):
             if cut >= 2 and char_kind(name[cut]) == "T" and char_kind(name[cut - 1]) != "T":
                 out.add(name[:cut])
@@ -80,7 +84,7 @@ def derived_shorts(key: str) -> set[str]:
                 out.add(abbr + name[: -len(tail)])
         out.update(_kanji_abbreviations(name))
     out.discard(name)
-    return {f"{kind}:{s}" for s in out if len(s) >= 2}
+    return {f"{kind}:{s}" for s in out if len(s) >= 2 and s not in GENERIC_WORDS}
 
 
 def _kanji_abbreviations(name: str) -> set[str]:
@@ -177,9 +181,11 @@ class AliasBook:
         static = self.known.key(kind, name)
         if static is not None:
             return static
-        targets = self.aliases.get(key) or self.derived.get(key)
+        targets = self.aliases.get(key)
         if not targets:
-            return None
+            targets = self.derived.get(key)
+            if not targets or (kind != "LOCATION" and self.known.only_type(name) == "LOCATION"):
+                return None  # 日本 is no short form of 日本銀行
         roots = {self._resolve(t, list(path), seen) for t in targets}
         roots.discard(key)
         if len(roots) != 1:

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import functools
 
+
+def _words(block: str) -> list[str]:
+    """Whitespace-separated words of a block (keeps the long lists readable)."""
+    return block.split()
+
+
 # A name's ・-joined parts (katakana names, ・ or = between given and family name).
 _DOTS = str.maketrans({"=": "・", "･": "・", "＝": "・"})
 
@@ -80,6 +86,17 @@ ORG_TAILS: tuple[str, ...] = tuple(
 #: Word abbreviations a short form makes of a full name's last word, moving it to the front:
 #: 東日本旅客鉄道 -> JR東日本 (the JR companies), 日本貨物鉄道 -> JR貨物 is irregular and left out.
 ORG_TAIL_AS_PREFIX: dict[str, str] = {"旅客鉄道": "JR"}
+
+
+#: Generic words that end names; alone they are no short form of a name (銀行, 党, 委員会).
+GENERIC_WORDS: frozenset[str] = frozenset(ORG_TAILS) | frozenset(
+    _words(
+        """
+    省 庁 府 局 院 会 協会 連合 連盟 機構 機関 委員会 組合 財団 基金 公社 大学 学会 研究所
+    本部 政府 政権 議会 裁判所 軍 隊 団 部 課 社 会社 事務所 センター
+    """
+    )
+)
 
 
 def parts(name: str) -> list[str]:
@@ -175,6 +192,8 @@ def abbreviates(short: str, full: str, kind: str) -> bool:
         return short in ps[1:] or short == ps[0] or full.startswith(short)
     if kind == "LOCATION":
         return False  # places are joined through the known-name tables only (大阪 ≠ 大阪府)
+    if short in GENERIC_WORDS:
+        return False
     return (
         org_prefix(short, full)
         or org_tail_prefix(short, full)

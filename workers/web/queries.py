@@ -91,7 +91,8 @@ def merge_values(values: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"total": total, "hours": {h: n for h, n in hours.items() if n}, "forms": forms}
 
 
-def _row(key: str, count: int, own: int, members: list[str]) -> dict[str, Any]:
+def _row(key: str, count: int, own: int | None, members: list[str]) -> dict[str, Any]:
+    """A top row; ``own`` is None when this worker holds no count key of that name."""
     etype, name = split_key(key)
     return {"key": key, "type": etype, "name": name, "count": count, "own": own,
             "aliases": [split_key(m)[1] for m in members]}  # fmt: skip
@@ -138,7 +139,7 @@ def top_and_moved(
         if c:
             moved_counts[r] = c
             members[r] = [k for k, _ in group]
-    counts: dict[str, tuple[int, int]] = {}  # root -> (count, own)
+    counts: dict[str, tuple[int, int | None]] = {}  # root -> (count, own)
     for key, value in own:
         if prefix and not key.startswith(prefix):
             continue
@@ -147,8 +148,8 @@ def top_and_moved(
             counts[key] = (c + moved_counts.get(key, 0), c)
     for r, c in moved_counts.items():
         if r not in counts:
-            counts[r] = (c, 0)
-    best = heapq.nlargest(limit, counts.items(), key=lambda kv: (kv[1][0], kv[0]))
+            counts[r] = (c, None)
+    best = heapq.nsmallest(limit, counts.items(), key=lambda kv: (-kv[1][0], kv[0]))
     rows = [_row(k, c, o, members.get(k, [])) for k, (c, o) in best if c > 0]
     return rows, moved_counts
 
@@ -167,7 +168,7 @@ def merge_top(
         for row in answer.get("entities", []):
             key = row["key"]
             rows.setdefault(key, row)
-            own[key] = max(own.get(key, 0), int(row.get("own", row["count"])))
+            own[key] = max(own.get(key, 0), int(row.get("own") or 0))
             aliases.setdefault(key, set()).update(row.get("aliases", []))
         for key, n in answer.get("moved", {}).items():
             moved[key] = moved.get(key, 0) + int(n)
@@ -183,10 +184,16 @@ def merge_top(
 
 
 def missing_own(answers: list[dict[str, Any]]) -> list[str]:
-    """Roots with moved counts whose own key's count no answer's rows hold (ask its owner)."""
-    listed = {row["key"] for a in answers for row in a.get("entities", [])}
+    """Roots with moved counts whose own key's count no answer holds (ask its owner): a row
+    holds it when it comes from the worker that has the key (``own`` is not None)."""
+    held = {
+        row["key"]
+        for a in answers
+        for row in a.get("entities", [])
+        if row.get("own") is not None or row.get("own_series") is not None
+    }
     moved = {k for a in answers for k in a.get("moved", {})}
-    return sorted(moved - listed)
+    return sorted(moved - held)
 
 
 def parse_limit(raw: str | None, default: int = 20, maximum: int = 1000) -> int:
@@ -272,8 +279,10 @@ def trending_and_moved(
     points: int = 24,
     root: Root = _self,
 ) -> tuple[list[dict[str, Any]], dict[str, list[int]]]:
-    """``trending`` and the moved keys' series per root (every root that has any)."""
+    """``trending`` and the moved keys' series per root (every root that has any). Two hour
+    lookups per key; the series are built for the rows shown only."""
     hours = hours_back(points, now)
+    current, previous = hours[0], hours[1]
     prefix = f"{entity_type.upper()}:" if entity_type else None
     own, moved = split_moved(items, root)
     moved_series: dict[str, list[int]] = {}
@@ -283,29 +292,42 @@ def trending_and_moved(
         series = hourly_series(merge_values(v for _, v in group), hours)
         if any(series):
             moved_series[r] = series
-    merged: dict[str, list[int]] = {}
-    own_series: dict[str, list[int]] = {}
+    scored: list[tuple[int, int, str, dict[str, Any] | None]] = []
+    seen: set[str] = set()
     for key, value in own:
         if prefix and not key.startswith(prefix):
             continue
-        own_series[key] = hourly_series(value, hours)
-    for key in set(own_series) | set(moved_series):
-        a = own_series.get(key) or [0] * points
-        b = moved_series.get(key) or [0] * points
-        merged[key] = [x + y for x, y in zip(a, b, strict=True)]
-    rows = _trending_rows(merged, limit, own_series)
+        counts = value.get("hours", {})
+        cur, prev = int(counts.get(current, 0)), int(counts.get(previous, 0))
+        extra = moved_series.get(key)
+        if extra is not None:
+            seen.add(key)
+            cur, prev = cur + extra[-1], prev + extra[-2]
+        if cur > prev:
+            scored.append((cur - prev, cur, key, value))
+    for r, extra in moved_series.items():
+        if r not in seen and extra[-1] > extra[-2]:
+            scored.append((extra[-1] - extra[-2], extra[-1], r, None))
+    best = heapq.nsmallest(limit, scored, key=lambda r: (-r[0], -r[1], r[2]))
+    rows = []
+    for growth, cur, key, held in best:
+        own_series = hourly_series(held, hours) if held is not None else None
+        extra = moved_series.get(key) or [0] * points
+        series = [a + b for a, b in zip(own_series or [0] * points, extra, strict=True)]
+        etype, name = split_key(key)
+        rows.append({"key": key, "type": etype, "name": name, "current": cur,
+                     "previous": cur - growth, "growth": growth, "series": series,
+                     "own_series": own_series})  # fmt: skip
     return rows, moved_series
 
 
-def _trending_rows(
-    series: dict[str, list[int]], limit: int, own: dict[str, list[int]] | None = None
-) -> list[dict[str, Any]]:
+def _trending_rows(series: dict[str, list[int]], limit: int) -> list[dict[str, Any]]:
     scored = []
     for key, s in series.items():
         cur, prev = s[-1], s[-2]
         if cur > prev:
             scored.append((cur - prev, cur, key, s))
-    best = heapq.nlargest(limit, scored, key=lambda r: (r[0], r[1], r[2]))
+    best = heapq.nsmallest(limit, scored, key=lambda r: (-r[0], -r[1], r[2]))
     return [
         {
             "key": key,
@@ -315,7 +337,6 @@ def _trending_rows(
             "previous": cur - growth,
             "growth": growth,
             "series": s,
-            "own_series": (own or {}).get(key) or [0] * len(s),
         }
         for growth, cur, key, s in best
     ]
@@ -329,8 +350,8 @@ def merge_trending(
     moved: dict[str, list[int]] = {}
     for answer in answers:
         for row in answer.get("entities", []):
-            # only the worker owning the key has a non-zero own series
-            mine = row.get("own_series", row["series"])
+            # only the worker holding the key has its own series
+            mine = row.get("own_series") or [0] * points
             base = own.get(row["key"]) or [0] * points
             own[row["key"]] = [max(x, y) for x, y in zip(base, mine, strict=True)]
         for key, s in answer.get("moved", {}).items():
@@ -341,7 +362,4 @@ def merge_trending(
         a = own.get(key) or [0] * points
         b = moved.get(key) or [0] * points
         series[key] = [x + y for x, y in zip(a, b, strict=True)]
-    rows = _trending_rows(series, limit)
-    for row in rows:
-        row.pop("own_series", None)
-    return rows
+    return _trending_rows(series, limit)
