@@ -28,6 +28,8 @@ from workers.identity.names import abbreviates, all_kanji, parts
 #: (text, type, start, end, normalized): workers.extract.EntityRow
 Row = tuple[str, str, int, int, str]
 _OPEN, _CLOSE = "（(", "）)"
+#: A short form is at most this long (the longest are katakana family names).
+MAX_SHORT = 12
 
 
 @dataclass(slots=True, frozen=True)
@@ -170,21 +172,22 @@ def _join_abbreviations(
     first: dict[tuple[str, str], int], groups: _Groups, known: KnownNames
 ) -> None:
     """Each short name joins the one full name of its type it abbreviates (order-free); a
-    place name (日本 of 日本銀行) is no short form of an organisation."""
-    names = list(first)
-    for kind, short in names:
+    place name (日本 of 日本銀行) is no short form of an organisation. A short form shares its
+    first character with its full name, so only names holding that character are tried."""
+    starts = {name[0] for _, name in first if len(name) <= MAX_SHORT}
+    holding: dict[tuple[str, str], list[str]] = {}  # (type, character) -> names holding it
+    for kind, name in first:
+        for ch in starts.intersection(name):
+            holding.setdefault((kind, ch), []).append(name)
+    for (kind, short), at in first.items():
+        if len(short) > MAX_SHORT:
+            continue
         fits = set()
-        for kind2, full in names:
-            if (
-                kind2 == kind
-                and len(full) > len(short)
-                and short[0] in full
-                and abbreviates(short, full, kind)
-                and not (kind != "LOCATION" and known.only_type(short) == "LOCATION")
-            ):
-                fits.add(groups.find(first[(kind2, full)]))
-        if len(fits) == 1:
-            groups.join(fits.pop(), first[(kind, short)])
+        for full in holding.get((kind, short[0]), ()):
+            if len(full) > len(short) and abbreviates(short, full, kind):
+                fits.add(groups.find(first[(kind, full)]))
+        if len(fits) == 1 and not (kind != "LOCATION" and known.only_type(short) == "LOCATION"):
+            groups.join(fits.pop(), at)
 
 
 def full_name(key: str) -> bool:
