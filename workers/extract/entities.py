@@ -27,7 +27,7 @@ from workers.extract.decoder import TypeTagger
 from workers.extract.gazetteer import Gazetteer, cached_words
 from workers.extract.model import OUTPUT_TYPE, Span
 from workers.extract.parens import bracketed_acronyms
-from workers.extract.rules import SPAN_RULES
+from workers.extract.rules import SPAN_RULES, titles_inside_words
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, Tokens, split_for_sudachi
 from workers.identity.known import known_names
 
@@ -149,6 +149,7 @@ class EntityExtractor:
     def refine(self, text: str, tokens: Tokens, rows: list[EntityRow]) -> list[EntityRow]:
         """The rows with country abbreviations split out, known names spotted and typed, and
         bracketed acronyms added (each step has a cheap test that skips most texts)."""
+        rows = titles_inside_words(rows)
         rows = self.countries.apply(text, tokens, self.tokenize.pos_name, rows)
         rows = self.gazetteer.merge(text, tokens, rows)
         return bracketed_acronyms(text, rows)

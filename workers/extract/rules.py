@@ -307,3 +307,26 @@ SPAN_RULES: tuple[SpanRule, ...] = (
     strip_titles,
     drop_punctuation_edges,
 )
+
+
+# --- rules over entity rows (character offsets), after the rows are built ---------------------
+
+#: (text, type, start, end, normalized), as entities.EntityRow
+Row = tuple[str, str, int, int, str]
+#: Titles of two characters or more, longest first (a person row ending in one loses it).
+_TITLE_ENDS = tuple(sorted((t for t in TITLES if len(t) >= 2), key=len, reverse=True))
+
+
+def titles_inside_words(rows: list[Row]) -> list[Row]:
+    """A person's name ends before a title even when Sudachi made name and title one word
+    (トランプ大統領 is one dictionary entry, so strip_titles, which cuts whole words, cannot)."""
+    out = rows
+    for i, (text, kind, start, end, normalized) in enumerate(rows):
+        if kind == "PERSON" and text.endswith(_TITLE_ENDS):
+            title = next(t for t in _TITLE_ENDS if text.endswith(t))
+            if len(text) - len(title) >= 2 and not text[: -len(title)].endswith("・"):
+                if out is rows:
+                    out = list(rows)
+                name = normalized[: -len(title)] if normalized.endswith(title) else normalized
+                out[i] = (text[: -len(title)], kind, start, end - len(title), name)
+    return out

@@ -33,6 +33,7 @@ from itertools import combinations
 from workers.identity.known import KnownNames, known_names
 from workers.identity.names import (
     GENERIC_WORDS,
+    ORG_TAIL_ABBREVIATIONS,
     ORG_TAIL_AS_PREFIX,
     ORG_TAILS,
     all_kanji,
@@ -82,24 +83,31 @@ def derived_shorts(key: str) -> set[str]:
         for tail, abbr in ORG_TAIL_AS_PREFIX.items():
             if name.endswith(tail) and len(name) > len(tail):
                 out.add(abbr + name[: -len(tail)])
+        for tail, abbrs in ORG_TAIL_ABBREVIATIONS.items():
+            if name.endswith(tail) and len(name) > len(tail):
+                out.update(name[: -len(tail)] + a for a in abbrs)
         out.update(_kanji_abbreviations(name))
     out.discard(name)
     return {f"{kind}:{s}" for s in out if len(s) >= 2 and s not in GENERIC_WORDS}
 
 
 def _kanji_abbreviations(name: str) -> set[str]:
-    """Abbreviations keeping the first kanji and skipping at least one: 東京電力 -> 東電."""
+    """Abbreviations of a name's leading kanji that keep its first kanji and the first of
+    later two-kanji words (the usual shape: 東京|電力 -> 東電, 国土|交通|省 -> 国交省), and a
+    one-kanji last word (省, 党, 庁). Only these shapes, so a full name gives a handful of
+    short forms, not every subsequence (an article that writes both teaches any other)."""
     run = 0
     while run < len(name) and char_kind(name[run]) == "K":
         run += 1
     if run < 3 or run > MAX_ABBREVIATED_RUN:
         return set()
-    rest = range(1, run)
+    starts = list(range(2, run, 2))
+    if run % 2 == 1 and run - 1 not in starts:
+        starts.append(run - 1)
     out = set()
-    for size in range(1, min(3, run - 2) + 1):
-        for picks in combinations(rest, size):
-            if picks != tuple(range(1, size + 1)):  # 東京 of 東京電力 is a prefix, not short
-                out.add(name[0] + "".join(name[i] for i in picks))
+    for size in range(1, len(starts) + 1):
+        for picks in combinations(starts, size):
+            out.add(name[0] + "".join(name[i] for i in picks))
     return out
 
 

@@ -83,6 +83,15 @@ ORG_TAILS: tuple[str, ...] = tuple(
     )
 )
 
+#: Latin abbreviations of a full name's last word that short forms use in its place:
+#: ソフトバンクグループ -> ソフトバンクG, 東京電力ホールディングス -> 東京電力HD.
+ORG_TAIL_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "ホールディングス": ("HD",),
+    "グループ": ("G",),
+    "フィナンシャルグループ": ("FG",),
+    "フィナンシャル・グループ": ("FG",),
+}
+
 #: Word abbreviations a short form makes of a full name's last word, moving it to the front:
 #: 東日本旅客鉄道 -> JR東日本 (the JR companies), 日本貨物鉄道 -> JR貨物 is irregular and left out.
 ORG_TAIL_AS_PREFIX: dict[str, str] = {"旅客鉄道": "JR"}
@@ -151,9 +160,13 @@ def org_prefix(short: str, full: str) -> bool:
 
 
 def org_tail_prefix(short: str, full: str) -> bool:
-    """東日本旅客鉄道 -> JR東日本: the last word abbreviated and moved to the front."""
+    """東日本旅客鉄道 -> JR東日本: the last word abbreviated and moved to the front;
+    ソフトバンクグループ -> ソフトバンクG: abbreviated in its place."""
     for tail, abbr in ORG_TAIL_AS_PREFIX.items():
         if full.endswith(tail) and short == abbr + full[: -len(tail)]:
+            return True
+    for tail, abbrs in ORG_TAIL_ABBREVIATIONS.items():
+        if full.endswith(tail) and short in {full[: -len(tail)] + a for a in abbrs}:
             return True
     return False
 
