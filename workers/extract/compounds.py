@@ -69,10 +69,11 @@ class CountryCompounds:
         self._lookup = lookup
         chars = "".join(sorted(self.abbreviations))
         prefixes = "".join(sorted(COUNTRY_PREFIXES))
-        state = "|".join(sorted(STATE_WORDS, key=len, reverse=True))
-        # A text can hold a country abbreviation only where this matches (a cheap first test;
-        # a pattern that starts with a character set is searched fast).
-        self.trigger = re.compile(f"[{chars}](?:[{chars}]|{state})|[{prefixes}][{chars}]")
+        state = "".join(sorted({w[0] for w in STATE_WORDS}))
+        # A text can hold a country abbreviation only where an abbreviation or prefix stands
+        # before an abbreviation or the first character of a word of state: a cheap first test
+        # (two character sets, searched fast), the words decide.
+        self.trigger = re.compile(f"[{chars}{prefixes}][{chars}{state}]")
         self.starters = frozenset(chars + prefixes)
         self.analyse = functools.lru_cache(maxsize=8192)(self._analyse)
 

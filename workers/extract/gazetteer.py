@@ -124,7 +124,9 @@ class Gazetteer:
         """(start, end, type, form, index of the word after, index of the first word) of each
         known name in the text."""
         surface = tokens.surface
-        hits = [(w, self.index) for w in self.firsts.intersection(surface)]
+        hits = []
+        if not self.firsts.isdisjoint(surface):  # no set built for the texts with none
+            hits = [(w, self.index) for w in self.firsts.intersection(surface)]
         if not GOVERNMENT_WORDS.isdisjoint(surface):
             hits += [(w, self.places) for w in self.place_firsts.intersection(surface)]
         if not hits:

@@ -122,16 +122,30 @@ def group(text: str, rows: Sequence[Row], known: KnownNames) -> ArticleEntities:
     if len(mentions) == 1:  # one name: nothing to join
         m = mentions[0]
         return ArticleEntities([m.kind], [m.key], list(m.evidence))
-    groups = _Groups(mentions)
     first: dict[tuple[str, str], int] = {}
+    for i, m in enumerate(mentions):
+        first.setdefault((m.kind, m.name), i)
+    links: list[tuple[int, int]] = []
+    if "(" in text or "（" in text:
+        links += _brackets(text, rows, mentions)
+    fits = _abbreviations(first, known) if len(first) > 1 else []
+    if not links and not fits and len(first) == len(mentions):
+        # every name once and none joined (the common case): no grouping needed
+        alone = [e for m in mentions for e in m.evidence]
+        return ArticleEntities([m.kind for m in mentions], [m.key for m in mentions], alone)
+    groups = _Groups(mentions)
     for i, m in enumerate(mentions):  # same type and name: one group
-        j = first.setdefault((m.kind, m.name), i)
+        j = first[(m.kind, m.name)]
         if j != i:
             groups.join(j, i)
-    if "(" in text or "（" in text:
-        _join_brackets(text, rows, mentions, groups)
-    if len(first) > 1:
-        _join_abbreviations(first, groups, known)
+    for i, j in links:
+        groups.join(i, j)
+    # a short form joins the full form it fits; one that fits several joins them only when
+    # they are one entity already (東京電力 and 東京電力ホールディングス for 東電)
+    for short, fulls in sorted(fits, key=lambda f: len(f[1])):
+        targets = {groups.find(f) for f in fulls}
+        if len(targets) == 1:
+            groups.join(targets.pop(), short)
     names: dict[int, str] = {}  # group -> its longest name
     roots = [groups.find(i) for i in range(len(mentions))]
     for m, g in zip(mentions, roots, strict=True):
@@ -150,10 +164,9 @@ def group(text: str, rows: Sequence[Row], known: KnownNames) -> ArticleEntities:
     return ArticleEntities([m.kind for m in mentions], keys, list(dict.fromkeys(evidence)))
 
 
-def _join_brackets(
-    text: str, rows: Sequence[Row], mentions: list[Mention], groups: _Groups
-) -> None:
+def _brackets(text: str, rows: Sequence[Row], mentions: list[Mention]) -> list[tuple[int, int]]:
     """NAME（OTHER）: OTHER is NAME's alias when both are of one type."""
+    out = []
     for i in range(len(rows) - 1):
         a, b = rows[i], rows[i + 1]
         end = a[3]
@@ -165,29 +178,40 @@ def _join_brackets(
             and text[b[3]] in _CLOSE
             and mentions[i].kind == mentions[i + 1].kind
         ):
-            groups.join(i, i + 1)
+            out.append((i, i + 1))
+    return out
 
 
-def _join_abbreviations(
-    first: dict[tuple[str, str], int], groups: _Groups, known: KnownNames
-) -> None:
-    """Each short name joins the one full name of its type it abbreviates (order-free); a
-    place name (日本 of 日本銀行) is no short form of an organisation. A short form shares its
-    first character with its full name, so only names holding that character are tried."""
-    starts = {name[0] for _, name in first if len(name) <= MAX_SHORT}
-    holding: dict[tuple[str, str], list[str]] = {}  # (type, character) -> names holding it
-    for kind, name in first:
-        for ch in starts.intersection(name):
-            holding.setdefault((kind, ch), []).append(name)
-    for (kind, short), at in first.items():
+def _abbreviations(
+    first: dict[tuple[str, str], int], known: KnownNames
+) -> list[tuple[int, list[int]]]:
+    """(short, [full, ...]) mentions: each short name and the full names of its type it
+    abbreviates (order-free); a place name (日本 of 日本銀行) is no short form of an
+    organisation. A short form shares its first character with its full name, so with many
+    names only those holding that character are tried."""
+    names = list(first)
+    if len(names) > 8:
+        starts = {name[0] for _, name in names if len(name) <= MAX_SHORT}
+        holding: dict[tuple[str, str], list[str]] = {}  # (type, character) -> names with it
+        for kind, name in names:
+            for ch in starts.intersection(name):
+                holding.setdefault((kind, ch), []).append(name)
+    out = []
+    for kind, short in names:
         if len(short) > MAX_SHORT:
             continue
-        fits = set()
-        for full in holding.get((kind, short[0]), ()):
-            if len(full) > len(short) and abbreviates(short, full, kind):
-                fits.add(groups.find(first[(kind, full)]))
-        if len(fits) == 1 and not (kind != "LOCATION" and known.only_type(short) == "LOCATION"):
-            groups.join(fits.pop(), at)
+        if len(names) > 8:
+            candidates = holding.get((kind, short[0]), ())
+        else:
+            candidates = [f for k, f in names if k == kind and short[0] in f]
+        fulls = [
+            first[(kind, full)]
+            for full in candidates
+            if len(full) > len(short) and abbreviates(short, full, kind)
+        ]
+        if fulls and not (kind != "LOCATION" and known.only_type(short) == "LOCATION"):
+            out.append((first[(kind, short)], fulls))
+    return out
 
 
 def full_name(key: str) -> bool:
