@@ -125,8 +125,8 @@ class CountryCompounds:
         model's rows that are only abbreviation kanji that ``find`` did not confirm (米 as rice
         in 米の価格, 日中 as "daytime")."""
         found, covered = self.find(text, tokens, pos)
-        bare = self._bare
-        kept = [r for r in rows if not bare(r[0])]
+        bare, starters = self._bare, self.starters
+        kept = [r for r in rows if r[0][0] not in starters or not bare(r[0])]
         if found:
             return merge(text, kept, found, covered)
         return rows if len(kept) == len(rows) else kept

@@ -155,6 +155,9 @@ class Gazetteer:
         matches = self.find(tokens)
         if not matches:
             return rows
+        spans = {(r[2], r[3]): r[1] for r in rows}
+        if all(spans.get((m[0], m[1])) == m[2] for m in matches):
+            return rows  # the model found every one, typed as known: nothing to do
         surface = tokens.surface
         rows = sorted(rows, key=lambda r: (r[2], r[3]))
         firsts = [r[2] for r in rows]

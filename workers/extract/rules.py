@@ -140,8 +140,10 @@ def person_before_title(tokens: Tokens, spans: list[Span], pos: PosName) -> list
     """A person's name with a title, taken as an organisation (玉木代表, 泉代表): the model
     reads 代表 as the head of a body. When every word before the trailing titles is a Sudachi
     person name, it is a person (strip_titles then cuts the title off)."""
-    out: list[Span] = []
     surface, tpos = tokens.surface, tokens.pos
+    if TITLES.isdisjoint(surface):
+        return spans
+    out: list[Span] = []
     for a, b, tag in spans:
         if tag != "PER" and b - a >= 2 and surface[b - 1] in TITLES:
             k = b - 1

@@ -51,12 +51,13 @@ class Identity:
             self.on_learn(new)
         root, cached = book.root, book.cached_root
         out = []
+        append = out.append
         for (name, _, start, end, normalized), kind, key in zip(
             rows, article.kinds, article.keys, strict=True
         ):
             key = cached(key) or root(key)
-            out.append(
+            append(
                 {"text": name, "type": kind, "start": start, "end": end,
-                 "normalized": normalized, "key": key, "canonical": split_key(key)[1]}
+                 "normalized": normalized, "key": key, "canonical": key.partition(":")[2]}
             )  # fmt: skip
         return out, new

@@ -203,7 +203,12 @@ def _abbreviations(
         if len(names) > 8:
             candidates = holding.get((kind, short[0]), ())
         else:
-            candidates = [f for k, f in names if k == kind and short[0] in f]
+            first_char = short[0]
+            candidates = [
+                f
+                for k, f in names
+                if k == kind and (f[0] == first_char or short in f or first_char == "J")
+            ]
         fulls = [
             first[(kind, full)]
             for full in candidates

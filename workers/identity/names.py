@@ -197,8 +197,10 @@ def inner_word(short: str, full: str) -> bool:
 
 def abbreviates(short: str, full: str, kind: str) -> bool:
     """Whether ``short`` can stand for ``full`` (same type) within one article."""
-    if len(short) >= len(full):
-        return False
+    if len(short) >= len(full) or (
+        short[0] != full[0] and short not in full and not short.startswith("JR")
+    ):
+        return False  # every rule below needs one of these (a cheap first test)
     if kind == "PERSON":
         ps = parts(full)
         # family or given name of a ・-joined name, or the leading surname of a kanji name
