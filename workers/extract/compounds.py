@@ -29,9 +29,8 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple
 
 from workers.extract.lexicon import (
     COUNTRY_PREFIXES,
@@ -51,8 +50,7 @@ _NUMERALS = set("0123456789０１２３４５６７８９〇一二三四五六�
 _NAME_POS = ("地名", "一般")  # a dictionary entry as a proper noun of these kinds is a name itself
 
 
-@dataclass(frozen=True, slots=True)
-class Compound:
+class Compound(NamedTuple):
     """A word read as countries: the offsets of its country kanji, and whether the word also
     has another sense (then it needs context)."""
 

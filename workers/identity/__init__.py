@@ -50,7 +50,7 @@ class Identity:
         if new and self.on_learn is not None:
             self.on_learn(new)
         root, cached = book.root, book.cached_root
-        out = []
+        out: list[dict[str, Any]] = []
         append = out.append
         for (name, _, start, end, normalized), kind, key in zip(
             rows, article.kinds, article.keys, strict=True

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from workers.identity.book import alias_entry, name_entry
 from workers.identity.known import KnownNames
@@ -32,8 +32,7 @@ _OPEN, _CLOSE = "（(", "）)"
 MAX_SHORT = 12
 
 
-@dataclass(slots=True, frozen=True)
-class Mention:
+class Mention(NamedTuple):
     kind: str
     name: str  # the row's normalized form
     own: str  # NFKC of the written text
@@ -78,7 +77,7 @@ def _teaches(
     out = []
     if known_key is None and full_name(key) and known.key(kind, key.partition(":")[2]) is None:
         out.append(name_entry(key))
-    for form in dict.fromkeys((name, own)):
+    for form in (name,) if own == name else (name, own):
         alias = f"{kind}:{form}"
         if len(form) >= 2 and alias != key and known.key(kind, form) != key:
             out.append(alias_entry(alias, key))
@@ -109,8 +108,7 @@ class _Groups:
         self.known[a] = ka or kb
 
 
-@dataclass(slots=True)
-class ArticleEntities:
+class ArticleEntities(NamedTuple):
     kinds: list[str]  # per row: its type (a known name's type wins)
     keys: list[str]  # per row: its group's key
     evidence: list[str]  # alias-book entries the article gives
@@ -220,8 +218,12 @@ def _abbreviations(
 
 
 def full_name(key: str) -> bool:
-    """Whether a key names an entity fully enough to be recognised later by a short form."""
+    """Whether a key names an entity fully enough to be recognised later by a short form: a
+    person's name in parts or of three kanji or more, an organisation's of three characters or
+    more (a place is only ever joined through the tables)."""
     kind, _, name = key.partition(":")
     if kind == "PERSON":
-        return len(parts(name)) > 1 or (all_kanji(name) and len(name) >= 3)
+        if "・" in name or "=" in name or "･" in name or "＝" in name:
+            return len(parts(name)) > 1
+        return len(name) >= 3 and all_kanji(name)
     return kind == "ORGANIZATION" and len(name) >= 3

@@ -27,6 +27,7 @@ forms derived from a new full name) and the names whose resolution passed throug
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from itertools import combinations
 
@@ -48,6 +49,9 @@ ALIAS, NAME = "A", "N"
 MAX_ABBREVIATED_RUN = 8
 
 
+_ANY_TAIL = (*ORG_TAILS, *ORG_TAIL_AS_PREFIX, *ORG_TAIL_ABBREVIATIONS)
+
+
 def alias_entry(alias_key: str, key: str) -> str:
     return f"{ALIAS}\t{alias_key}\t{key}"
 
@@ -61,7 +65,8 @@ def split_key(key: str) -> tuple[str, str]:
     return kind, name
 
 
-def derived_shorts(key: str) -> set[str]:
+@functools.lru_cache(maxsize=20_000)
+def derived_shorts(key: str) -> frozenset[str]:
     """The keys of the short forms a full name can be written as in a later article."""
     kind, name = split_key(key)
     out: set[str] = set()
@@ -72,23 +77,25 @@ def derived_shorts(key: str) -> set[str]:
         if len(ps) > 1 and len(ps[-1]) >= 2:
             out.add(ps[-1])
     elif kind == ORGANIZATION:
-        for tail in ORG_TAILS:
-            if name.endswith(tail) and len(name) - len(tail) >= 2:
-                prefix = name[: -len(tail)].rstrip("・")
-                if not all_kanji(prefix):  # トヨタ, 三菱UFJ; 東京 (電力) is mostly a place
-                    out.add(prefix)
-        for cut in script_cuts(name):
-            if cut >= 2 and char_kind(name[cut]) == "T" and char_kind(name[cut - 1]) != "T":
-                out.add(name[:cut])
-        for tail, abbr in ORG_TAIL_AS_PREFIX.items():
-            if name.endswith(tail) and len(name) > len(tail):
-                out.add(abbr + name[: -len(tail)])
-        for tail, abbrs in ORG_TAIL_ABBREVIATIONS.items():
-            if name.endswith(tail) and len(name) > len(tail):
-                out.update(name[: -len(tail)] + a for a in abbrs)
-        out.update(_kanji_abbreviations(name))
+        if name.endswith(_ANY_TAIL):  # one C call rules out most names
+            for tail in ORG_TAILS:
+                if name.endswith(tail) and len(name) - len(tail) >= 2:
+                    prefix = name[: -len(tail)].rstrip("・")
+                    if not all_kanji(prefix):  # トヨタ, 三菱UFJ; 東京 (電力) is mostly a place
+                        out.add(prefix)
+            for tail, abbr in ORG_TAIL_AS_PREFIX.items():
+                if name.endswith(tail) and len(name) > len(tail):
+                    out.add(abbr + name[: -len(tail)])
+            for tail, abbrs in ORG_TAIL_ABBREVIATIONS.items():
+                if name.endswith(tail) and len(name) > len(tail):
+                    out.update(name[: -len(tail)] + a for a in abbrs)
+        if not name.isascii():
+            for cut in script_cuts(name):
+                if cut >= 2 and char_kind(name[cut]) == "T" and char_kind(name[cut - 1]) != "T":
+                    out.add(name[:cut])
+            out.update(_kanji_abbreviations(name))
     out.discard(name)
-    return {f"{kind}:{s}" for s in out if len(s) >= 2 and s not in GENERIC_WORDS}
+    return frozenset(f"{kind}:{s}" for s in out if len(s) >= 2 and s not in GENERIC_WORDS)
 
 
 def _kanji_abbreviations(name: str) -> set[str]:
@@ -104,11 +111,12 @@ def _kanji_abbreviations(name: str) -> set[str]:
     starts = list(range(2, run, 2))
     if run % 2 == 1 and run - 1 not in starts:
         starts.append(run - 1)
-    out = set()
-    for size in range(1, len(starts) + 1):
-        for picks in combinations(starts, size):
-            out.add(name[0] + "".join(name[i] for i in picks))
-    return out
+    chars = [name[i] for i in starts]
+    head = name[0]
+    return {
+        head + "".join(picks) for size in range(1, len(chars) + 1)
+        for picks in combinations(chars, size)
+    }  # fmt: skip
 
 
 class AliasBook:
@@ -133,9 +141,10 @@ class AliasBook:
         if entry in self.entries:
             return False
         fields = entry.split("\t")
+        touched: Iterable[str]
         if fields[0] == ALIAS and len(fields) == 3 and fields[1] != fields[2]:
             self.aliases.setdefault(fields[1], set()).add(fields[2])
-            touched = {fields[1]}
+            touched = (fields[1],)
         elif fields[0] == NAME and len(fields) == 2:
             self.names.add(fields[1])
             touched = derived_shorts(fields[1])
@@ -153,7 +162,7 @@ class AliasBook:
         known = self.entries
         return [e for e in entries if e not in known and self.add(e)]
 
-    def _invalidate(self, keys: set[str]) -> None:
+    def _invalidate(self, keys: Iterable[str]) -> None:
         stack = list(keys)
         while stack:
             key = stack.pop()

@@ -17,8 +17,8 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 DATA = Path(__file__).with_name("data")
 LOCATION, ORGANIZATION = "LOCATION", "ORGANIZATION"
@@ -37,8 +37,7 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-@dataclass(frozen=True)
-class Abbreviation:
+class Abbreviation(NamedTuple):
     """A one-kanji country abbreviation: its country key and compound readings."""
 
     char: str
@@ -46,18 +45,18 @@ class Abbreviation:
     readings: tuple[str, ...]
 
 
-@dataclass
 class KnownNames:
     """Every form of every known name -> (key, canonical), per type."""
 
-    #: (type, form) -> key
-    keys: dict[tuple[str, str], str] = field(default_factory=dict)
-    #: form -> the types it is known under (for fixing a model's type)
-    types: dict[str, set[str]] = field(default_factory=dict)
-    #: kanji -> its country abbreviation
-    abbreviations: dict[str, Abbreviation] = field(default_factory=dict)
-    #: forms worth spotting in text (organisations; countries by their common forms), with type
-    spot: dict[str, str] = field(default_factory=dict)
+    def __init__(self) -> None:
+        #: (type, form) -> key
+        self.keys: dict[tuple[str, str], str] = {}
+        #: form -> the types it is known under (for fixing a model's type)
+        self.types: dict[str, set[str]] = {}
+        #: kanji -> its country abbreviation
+        self.abbreviations: dict[str, Abbreviation] = {}
+        #: forms worth spotting in text (organisations; countries by their common forms)
+        self.spot: dict[str, str] = {}
 
     def add(self, kind: str, canonical: str, forms: list[str], spot: bool) -> str:
         key = f"{kind}:{nfkc(canonical)}"
