@@ -34,13 +34,13 @@ from itertools import combinations
 from workers.identity.known import KnownNames, known_names
 from workers.identity.names import (
     GENERIC_WORDS,
+    KANJI_RUN,
+    KATAKANA_AFTER_OTHER,
     ORG_TAIL_ABBREVIATIONS,
     ORG_TAIL_AS_PREFIX,
     ORG_TAILS,
     all_kanji,
-    char_kind,
     parts,
-    script_cuts,
 )
 
 PERSON, ORGANIZATION = "PERSON", "ORGANIZATION"
@@ -90,9 +90,8 @@ def derived_shorts(key: str) -> frozenset[str]:
                 if name.endswith(tail) and len(name) > len(tail):
                     out.update(name[: -len(tail)] + a for a in abbrs)
         if not name.isascii():
-            for cut in script_cuts(name):
-                if cut >= 2 and char_kind(name[cut]) == "T" and char_kind(name[cut - 1]) != "T":
-                    out.add(name[:cut])
+            for m in KATAKANA_AFTER_OTHER.finditer(name, 2):
+                out.add(name[: m.start()])
             out.update(_kanji_abbreviations(name))
     out.discard(name)
     return frozenset(f"{kind}:{s}" for s in out if len(s) >= 2 and s not in GENERIC_WORDS)
@@ -103,9 +102,7 @@ def _kanji_abbreviations(name: str) -> set[str]:
     later two-kanji words (the usual shape: 東京|電力 -> 東電, 国土|交通|省 -> 国交省), and a
     one-kanji last word (省, 党, 庁). Only these shapes, so a full name gives a handful of
     short forms, not every subsequence (an article that writes both teaches any other)."""
-    run = 0
-    while run < len(name) and char_kind(name[run]) == "K":
-        run += 1
+    run = KANJI_RUN.match(name).end()  # type: ignore[union-attr]
     if run < 3 or run > MAX_ABBREVIATED_RUN:
         return set()
     starts = list(range(2, run, 2))

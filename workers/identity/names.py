@@ -8,6 +8,7 @@ tests for names that never met in one article.
 from __future__ import annotations
 
 import functools
+import re
 
 
 def _words(block: str) -> list[str]:
@@ -128,8 +129,16 @@ def char_kind(ch: str) -> str:
     return "O"
 
 
+_KANJI = "\u3400-\u4dbf\u4e00-\u9fff\u3005"
+_ALL_KANJI = re.compile(f"[{_KANJI}]+")
+#: the kanji a name starts with
+KANJI_RUN = re.compile(f"[{_KANJI}]*")
+#: offsets where katakana starts after another script (三菱UFJ|フィナンシャル)
+KATAKANA_AFTER_OTHER = re.compile("(?<=[^\u30a1-\u30fa\u30fc・])[\u30a1-\u30fa\u30fc]")
+
+
 def all_kanji(name: str) -> bool:
-    return bool(name) and all(char_kind(c) == "K" for c in name)
+    return _ALL_KANJI.fullmatch(name) is not None
 
 
 def script_cuts(name: str) -> list[int]:
