@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from workers.identity.article import Row, group
+from workers.identity.article import ArticleEntities, Row, group, mention_of
 from workers.identity.book import AliasBook, split_key
 from workers.identity.known import KnownNames, known_names
 
@@ -44,9 +44,13 @@ class Identity:
         the article first, so an alias the article defines holds for the article itself."""
         if not rows:
             return [], []
-        article = group(text, rows, self.book.known)
         book = self.book
-        new = book.update(article.evidence) if self.learn else []
+        if len(rows) == 1:  # one name: no grouping (a third of news sentences)
+            m = mention_of(rows[0], book.known)
+            article = ArticleEntities([m.kind], [m.key], m.evidence)
+        else:
+            article = group(text, rows, book.known)
+        new = book.update(article.evidence) if self.learn and article.evidence else []
         if new and self.on_learn is not None:
             self.on_learn(new)
         root, cached = book.root, book.cached_root

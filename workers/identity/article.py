@@ -111,7 +111,7 @@ class _Groups:
 class ArticleEntities(NamedTuple):
     kinds: list[str]  # per row: its type (a known name's type wins)
     keys: list[str]  # per row: its group's key
-    evidence: list[str]  # alias-book entries the article gives
+    evidence: Sequence[str]  # alias-book entries the article gives
 
 
 def group(text: str, rows: Sequence[Row], known: KnownNames) -> ArticleEntities:
@@ -119,7 +119,7 @@ def group(text: str, rows: Sequence[Row], known: KnownNames) -> ArticleEntities:
     mentions = [mention_of(r, known) for r in rows]
     if len(mentions) == 1:  # one name: nothing to join
         m = mentions[0]
-        return ArticleEntities([m.kind], [m.key], list(m.evidence))
+        return ArticleEntities([m.kind], [m.key], m.evidence)
     first: dict[tuple[str, str], int] = {}
     for i, m in enumerate(mentions):
         first.setdefault((m.kind, m.name), i)
