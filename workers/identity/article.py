@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from workers.identity.book import alias_entry, name_entry
+from workers.identity.book import alias_entry, derived_shorts, name_entry
 from workers.identity.known import KnownNames
 from workers.identity.names import abbreviates, all_kanji, parts
 
@@ -75,7 +75,12 @@ def _teaches(
 ) -> tuple[str, ...]:
     """The entries a mention gives when its group's key is its own key."""
     out = []
-    if known_key is None and full_name(key) and known.key(kind, key.partition(":")[2]) is None:
+    if (
+        known_key is None
+        and full_name(key)
+        and known.key(kind, key.partition(":")[2]) is None
+        and derived_shorts(key)  # a name no later short form can stand for teaches nothing
+    ):
         out.append(name_entry(key))
     for form in (name,) if own == name else (name, own):
         alias = f"{kind}:{form}"
