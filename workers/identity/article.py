@@ -58,12 +58,13 @@ def mention_of(row: Row, known: KnownNames) -> Mention:
 
 def _mention(kind: str, normalized: str, text: str, known: KnownNames) -> Mention:
     own = normalized if text == normalized else unicodedata.normalize("NFKC", text)
-    key = known.key(kind, normalized) or known.key(kind, own)
+    keys = known.keys.get
+    key = keys((kind, normalized)) or (keys((kind, own)) if own != normalized else None)
     if key is None:
         other = known.only_type(normalized) or known.only_type(own)
         if other is not None and other != kind:
             kind = other
-            key = known.key(kind, normalized) or known.key(kind, own)
+            key = keys((kind, normalized)) or keys((kind, own))
     own_key = key or f"{kind}:{normalized}"
     return Mention(
         kind, normalized, own, key, own_key, _teaches(kind, normalized, own, key, own_key, known)
@@ -74,18 +75,19 @@ def _teaches(
     kind: str, name: str, own: str, known_key: str | None, key: str, known: KnownNames
 ) -> tuple[str, ...]:
     """The entries a mention gives when its group's key is its own key."""
+    keys = known.keys.get
     out = []
     if (
         known_key is None
         and full_name(key)
-        and known.key(kind, key.partition(":")[2]) is None
+        and keys((kind, key.partition(":")[2])) is None
         and derived_shorts(key)  # a name no later short form can stand for teaches nothing
     ):
         out.append(name_entry(key))
-    for form in (name,) if own == name else (name, own):
-        alias = f"{kind}:{form}"
-        if len(form) >= 2 and alias != key and known.key(kind, form) != key:
-            out.append(alias_entry(alias, key))
+    if len(name) >= 2 and key != f"{kind}:{name}" and keys((kind, name)) != key:
+        out.append(alias_entry(f"{kind}:{name}", key))
+    if own != name and len(own) >= 2 and key != f"{kind}:{own}" and keys((kind, own)) != key:
+        out.append(alias_entry(f"{kind}:{own}", key))
     return tuple(out)
 
 

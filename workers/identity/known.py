@@ -57,6 +57,8 @@ class KnownNames:
         self.abbreviations: dict[str, Abbreviation] = {}
         #: forms worth spotting in text (organisations; countries by their common forms)
         self.spot: dict[str, str] = {}
+        #: form -> its type, for forms known under one type only (``only_type``)
+        self.single: dict[str, str] = {}
 
     def add(self, kind: str, canonical: str, forms: list[str], spot: bool) -> str:
         key = f"{kind}:{nfkc(canonical)}"
@@ -76,10 +78,7 @@ class KnownNames:
 
     def only_type(self, form: str) -> str | None:
         """The one type a known form has (None when unknown or known under several)."""
-        kinds = self.types.get(form)
-        if kinds is None or len(kinds) != 1:
-            return None
-        return next(iter(kinds))
+        return self.single.get(form)
 
 
 def load() -> KnownNames:
@@ -102,6 +101,7 @@ def load() -> KnownNames:
     for fields in _lines("organizations.tsv"):
         forms = fields[1].split() if len(fields) > 1 else []
         known.add(ORGANIZATION, fields[0], forms, spot=True)
+    known.single = {f: next(iter(k)) for f, k in known.types.items() if len(k) == 1}
     return known
 
 
