@@ -22,6 +22,7 @@ import orjson
 
 from workers.batches import Open, acting_for, chunks, distinct_runs, settle_batch
 from workers.guard import StageProcess
+from workers.identity import Identity
 from workers.records import enriched_record
 from workers.recrawl import recrawl_decision
 from workers.sinks import DeadLetterSink, send_json
@@ -43,6 +44,7 @@ class ExtractBatch:
     dead: DeadLetterSink
     stats: PipelineStats
     recrawl: faust.types.TableT
+    identity: Identity | None = None  # entity keys, learning from the stream (workers.identity)
 
     async def __call__(self, events: Sequence[faust.EventT]) -> None:
         self.stats.records_in["extract"] += len(events)
@@ -101,7 +103,7 @@ class ExtractBatch:
             try:
                 if isinstance(result, Exception):
                     raise result
-                record = enriched_record(cleaned, result)
+                record = enriched_record(cleaned, result, self.identity)
                 await send_json(self.enriched, record["id"], record)
                 if state is not None:
                     with acting_for(event):
