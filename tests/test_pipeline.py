@@ -95,7 +95,7 @@ def test_seed_entities_have_offsets_that_slice_the_text(seed_run) -> None:
 def test_count_table_equals_the_mentions_in_the_record(seed_run) -> None:
     worker, enriched, _ = seed_run
     record = enriched[0]
-    expected = Counter(f"{e['type']}:{e['normalized']}" for e in record["entities"])
+    expected = Counter(e["key"] for e in record["entities"])
     assert expected == Counter(record["mentions"])
 
     by_type = Counter(e["type"] for e in record["entities"])

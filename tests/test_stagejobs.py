@@ -28,8 +28,13 @@ def test_enriched_record_from_rows_is_the_one_from_entities() -> None:
     entities = get_extractor()(TEXT)
     cleaned = {"id": "a", "text": TEXT, "timestamps": {"produced": 1.0, "cleaned": 2.0}}
     record = enriched_record(cleaned, extract_job(TEXT))
-    assert record["entities"] == [e.as_dict() for e in entities]
-    assert record["mentions"] == mention_counts(entities)
+    fields = ("text", "type", "start", "end", "normalized")
+    assert [{k: e[k] for k in fields} for e in record["entities"]] == [
+        e.as_dict() for e in entities
+    ]
+    assert all(e["key"] == f"{e['type']}:{e['canonical']}" for e in record["entities"])
+    assert record["mentions"] == mention_counts(record["entities"])
+    assert record["mentions"]["ORGANIZATION:日本銀行"] == 1  # a known name: its table key
     assert any(n > 1 for n in record["mentions"].values())  # a repeated entity is counted
     assert record["timestamps"]["produced"] == 1.0 and "enriched" in record["timestamps"]
     assert cleaned["timestamps"] == {"produced": 1.0, "cleaned": 2.0}  # input left alone

@@ -13,8 +13,9 @@ from workers.app import create_app
 from workers.clean import agent as clean_agent
 from workers.count import agent as count_agent
 from workers.count import http as count_http
-from workers.count.tables import Tables, declare_tables
+from workers.count.tables import Tables, alias_writer, declare_tables
 from workers.extract import agent as extract_agent
+from workers.identity import AliasBook, Identity
 from workers.settings import Settings
 from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats
@@ -29,19 +30,25 @@ class Pipeline:
     topics: Topics
     tables: Tables
     stats: PipelineStats
+    identity: Identity
 
 
 def build_pipeline(settings: Settings | None = None) -> Pipeline:
     settings = settings or Settings.from_env()
     app = create_app(settings)
     topics = declare_topics(app, settings)
-    tables = declare_tables(app, settings)
+    book = AliasBook()  # what the stream taught about names, fed by the aliases table
+    tables = declare_tables(app, settings, book)
     stats = PipelineStats()
     dead = DeadLetterSink(topics.deadletter, stats)
+    assert tables.aliases is not None
+    identity = Identity(book, settings.learn_aliases, alias_writer(tables.aliases))
 
     clean_agent.register(app, topics, dead, stats, settings)
-    extract_agent.register(app, topics, dead, stats, tables.recrawl, settings.stage_timeout_s)
+    extract_agent.register(
+        app, topics, dead, stats, tables.recrawl, settings.stage_timeout_s, identity
+    )
     count_agent.register(app, topics, tables, dead, stats, settings)
-    api.register(app, tables, stats)
+    api.register(app, tables, stats, book)
     count_http.register(app, tables)
-    return Pipeline(app, settings, topics, tables, stats)
+    return Pipeline(app, settings, topics, tables, stats, identity)

@@ -12,8 +12,8 @@ from typing import Any
 from workers import PIPELINE_VERSION
 from workers.clean import CleanedPage
 from workers.contracts import content_hash
-from workers.extract import Entity, EntityRow
-from workers.extract.entities import row_dict
+from workers.extract import EntityRow
+from workers.identity import Identity
 
 _PASSED_THROUGH = ("id", "url", "source", "fetched_at", "lang")
 
@@ -37,17 +37,21 @@ def cleaned_record(
     return record
 
 
-def mention_counts(entities: list[Entity]) -> dict[str, int]:
-    """Mentions per canonical entity key in one article."""
-    return dict(Counter(e.key for e in entities))
+def mention_counts(entities: list[dict[str, Any]]) -> dict[str, int]:
+    """Mentions per entity ``key`` in one article."""
+    return dict(Counter(e["key"] for e in entities))
 
 
-def enriched_record(cleaned: dict[str, Any], rows: list[EntityRow]) -> dict[str, Any]:
+def enriched_record(
+    cleaned: dict[str, Any], rows: list[EntityRow], identity: Identity | None = None
+) -> dict[str, Any]:
     """Cleaned record + entities (as the extract stage process sends them, ``EntityRow``
-    tuples) -> record for ``articles.enriched``."""
-    entities = [Entity(*row) for row in rows]
+    tuples) -> record for ``articles.enriched``. ``identity`` gives each entity its ``key`` and
+    ``canonical`` name and learns from the article (the worker's, fed by the ``aliases``
+    table); without one, only the known-name tables and the article itself decide."""
+    entities, _ = (identity or Identity()).entities(cleaned.get("text") or "", rows)
     record = dict(cleaned)
-    record["entities"] = [row_dict(row) for row in rows]
+    record["entities"] = entities
     record["mentions"] = mention_counts(entities)
     record["timestamps"] = {**cleaned.get("timestamps", {}), "enriched": time.time()}
     record["pipeline_version"] = PIPELINE_VERSION

@@ -1,31 +1,94 @@
-"""Running a worker: against a configured broker (``newsflow worker``) or with the embedded
-Tansu broker (``newsflow up``)."""
+"""Running a worker: against a configured broker (``newsflow worker``) or with a broker of its
+own (``newsflow up``: the embedded Tansu in memory, or Apache Kafka on disk with ``--persist``).
+
+``newsflow up`` stops in the order that lets everything stop cleanly: the broker runs in its own
+session, so the terminal's Ctrl-C reaches only the worker; the worker stops (commits, closes its
+tables) while the broker still answers, and then ``up`` stops the broker and removes what it made.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
+import shutil
+import signal
+import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from workers.endpoints import bootstrap_of, quiet_client_logs
 from workers.settings import Settings
+
+__all__ = ["bootstrap_of", "demo_pages", "run_up", "run_worker", "wait_for_broker"]
 
 log = logging.getLogger("newsflow")
 
 SHARED_SEED = Path("../shared/seed/page.txt")
+#: Faust's own INFO lines (~170 at start) bury what ``up`` has to say; NEWSFLOW_LOG_LEVEL wins.
+UP_LOG_LEVEL = "warning"
+RETRY_MAX_S = 30.0
+#: Tansu answers a group join after half the session timeout (measured: 10 s -> 5.0 s, 4 s ->
+#: 2.0 s), and a Ctrl-C during the join waits for it: 6 s keeps ``up``'s stop under 5 s and
+#: brings the first page sooner. One worker on a local broker has no partitions to hand over,
+#: which is what the timeout is for. NEWSFLOW_SESSION_TIMEOUT_S wins.
+UP_TANSU_SESSION_TIMEOUT_S = 6.0
 
 
-def bootstrap_of(broker_url: str) -> str:
-    """``kafka://h:p;kafka://h2:p2`` (Faust style) -> ``h:p,h2:p2`` (aiokafka style)."""
-    parts = broker_url.replace(";", ",").split(",")
-    return ",".join(p.strip().removeprefix("kafka://") for p in parts if p.strip())
+def say(message: str) -> None:
+    """One line for the person at the terminal (stderr, so stdout stays data)."""
+    print(message, file=sys.stderr, flush=True)
 
 
-def run_worker(settings: Settings) -> None:
-    """Run the pipeline's Faust worker in the foreground until SIGINT/SIGTERM."""
+async def wait_for_broker(bootstrap: str, settings: Settings, who: str) -> None:
+    """Return once a Kafka client can bootstrap from ``bootstrap``; until then say so on one
+    line per try and retry with back-off (1, 2, 4, ... 30 s). Ctrl-C ends the wait."""
+    import asyncio
+
+    from aiokafka.client import AIOKafkaClient
+    from aiokafka.errors import KafkaError
+
+    from workers.admin import client_security
+
+    delay = 1.0
+    tries = 0
+    while True:
+        client = AIOKafkaClient(bootstrap_servers=bootstrap, **client_security(settings))
+        try:
+            with quiet_client_logs():
+                await client.bootstrap()
+            if tries:
+                say(f"{who}: broker at {bootstrap} answers; starting")
+            return
+        except (KafkaError, OSError):
+            tries += 1
+            if tries == 1:
+                origin = "NEWSFLOW_BROKER" if os.environ.get("NEWSFLOW_BROKER") else "the default"
+                say(
+                    f"{who}: no broker answers at {bootstrap} ({origin}); start one "
+                    "(`newsflow broker kafka start`, or `newsflow up` for a broker and a worker "
+                    "together) or set NEWSFLOW_BROKER to yours. Retrying with back-off; Ctrl-C "
+                    "to stop."
+                )
+            else:
+                say(f"{who}: still no broker at {bootstrap}; next try in {delay:.0f} s")
+        finally:
+            await client.close()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX_S)
+
+
+def run_worker(settings: Settings, who: str = "newsflow worker") -> None:
+    """Run the pipeline's Faust worker in the foreground until SIGINT/SIGTERM.
+
+    Raises SystemExit when the worker stops (Faust's way of ending).
+    """
     import asyncio
 
     import faust
@@ -37,16 +100,18 @@ def run_worker(settings: Settings) -> None:
 
     fix_mmap_threshold()  # before the first big buffer (see workers.malloc)
     tune_gc()  # fewer, shorter collections (see workers.gctune)
-    pipeline = build_pipeline(settings)
     bootstrap = bootstrap_of(settings.broker)
+    asyncio.run(wait_for_broker(bootstrap, settings, who))
+    pipeline = build_pipeline(settings)
     asyncio.run(ensure_topics(bootstrap, settings, changelog_topics(pipeline.app)))
-    worker = faust.Worker(pipeline.app, loglevel=settings.log_level.upper())
+    # redirect_stdouts=False: what `up` says on stderr stays plain lines, not log records
+    worker = faust.Worker(pipeline.app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
     # At level WARNING or above Faust's start-up spinner sets the root logger to DEBUG (its
     # handler wants every record), so each debug call in Faust and aiokafka, several per record
     # sent, built a LogRecord only to drop it: ~5 % of the worker process. No spinner: the
     # root logger keeps the level asked for.
     worker.spinner = None
-    log.info("web stats on http://%s:%d/", settings.web_host, settings.web_port)
+    say(f"{who}: broker {bootstrap}; web stats on http://{settings.web_host}:{settings.web_port}/")
     worker.execute_from_commandline()
 
 
@@ -65,43 +130,220 @@ def demo_pages() -> list[dict[str, Any]]:
     return pages
 
 
-def _feed_in_background(bootstrap: str, topic: str, pages: Iterable[dict[str, Any]]) -> None:
+# -- newsflow up ---------------------------------------------------------------------------
+
+
+def _port_of(broker_url: str, default: int = 9092) -> int:
+    first = bootstrap_of(broker_url).split(",")[0]
+    port = first.rpartition(":")[2]
+    return int(port) if port.isdigit() else default
+
+
+def _get_json(url: str) -> dict[str, Any] | None:
+    import orjson
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            body: dict[str, Any] = orjson.loads(resp.read())
+            return body
+    except (OSError, ValueError):
+        return None
+
+
+def _report_progress(
+    web: str, t0: float, bootstrap: str, topic: str, pages: list[dict[str, Any]] | None
+) -> None:
+    """Background thread of ``up``: feed the demo pages once the worker has made its topics
+    (its web server starts after that), then say when the first page is enriched."""
     import asyncio
 
     from workers.produce import produce_pages
 
-    def feed() -> None:
-        n = asyncio.run(produce_pages(bootstrap, topic, pages, progress=False))
-        log.info("demo: produced %d sample pages to %s", n, topic)
+    stats_url = f"{web}/api/stats"
+    while _get_json(stats_url) is None:
+        time.sleep(0.3)
+    if pages:
+        try:
+            # quiet: retries while fresh topics get their leaders are expected (~1 s)
+            with quiet_client_logs():
+                n = asyncio.run(produce_pages(bootstrap, topic, pages, progress=False))
+        except Exception as exc:  # the worker goes on; the user can produce by hand
+            say(f"demo: could not send the sample pages to {bootstrap}: {exc}")
+        else:
+            say(f"demo: produced {n} sample pages to {topic} (newsflow produce FILE... sends more)")
+    else:
+        say(f"ready: send pages with `newsflow produce FILE...` (to {topic} on {bootstrap})")
+    while True:
+        stats = _get_json(stats_url)
+        if stats and stats.get("records_out", {}).get("extract", 0) >= 1:
+            say(
+                f"first page enriched {time.monotonic() - t0:.1f} s after start: "
+                f"`newsflow tail` prints it, `newsflow top` lists the top entities, "
+                f"the dashboard is {web}/"
+            )
+            return
+        time.sleep(0.5)
 
-    threading.Thread(target=feed, name="demo-feed", daemon=True).start()
 
+async def _wait_group_coordinator(bootstrap: str, group: str, timeout_s: float = 60.0) -> None:
+    """Until Kafka names a coordinator for ``group``: on a fresh broker the offsets topic is
+    still being made, and a worker joining then logs GroupCoordinatorNotAvailable errors."""
+    import asyncio
 
-def run_up(settings: Settings, demo: bool) -> None:
-    """Start the embedded Tansu broker, optionally feed the sample pages, run a worker.
+    from aiokafka.client import AIOKafkaClient, CoordinationType
+    from aiokafka.errors import KafkaError
 
-    Tansu keeps data in memory only, so the worker's table store goes to a fresh temporary
-    folder too: state from an earlier run would not match the new, empty broker.
-    """
-    from workers.brokers.common import port_is_free
-    from workers.brokers.tansu import TansuBroker
-
-    wanted = int(bootstrap_of(settings.broker).split(",")[0].rpartition(":")[2] or 9092)
-    broker = TansuBroker(port=wanted if port_is_free(wanted) else None)
-    print(f"starting the embedded Tansu broker on {broker.bootstrap} ...", flush=True)
-    broker.start()
-    data_dir = tempfile.mkdtemp(prefix="newsflow-up-")
-    settings = dataclasses.replace(
-        settings, broker=f"kafka://{broker.bootstrap}", data_dir=data_dir
-    )
-    print(
-        f"broker ready in {broker.start_seconds:.1f} s; worker web stats on "
-        f"http://{settings.web_host}:{settings.web_port}/",
-        flush=True,
-    )
+    client = AIOKafkaClient(bootstrap_servers=bootstrap)
+    deadline = time.monotonic() + timeout_s
     try:
-        if demo:
-            _feed_in_background(broker.bootstrap, settings.raw_topics[0], demo_pages())
-        run_worker(settings)
+        await client.bootstrap()
+        while True:
+            try:
+                await client.coordinator_lookup(CoordinationType.GROUP, group)
+                return
+            except KafkaError:
+                if time.monotonic() > deadline:
+                    return  # the worker retries by itself; this only spares it the noise
+                await asyncio.sleep(0.2)
     finally:
-        broker.stop()
+        await client.close()
+
+
+def _kafka_for(data_dir: Path, wanted: int) -> Any:
+    """Apache Kafka keeping its data in ``data_dir``: on its saved ports when they are free,
+    else on ``wanted`` (the first time) or on any free port."""
+    from workers.brokers.common import free_port, port_is_free
+    from workers.brokers.kafka import KafkaBroker
+
+    fresh = not (data_dir / "broker.json").is_file()
+    broker = KafkaBroker(data_dir, port=wanted if fresh and port_is_free(wanted) else None)
+    if not port_is_free(broker.port):
+        broker.port = wanted if port_is_free(wanted) else free_port()
+    if not port_is_free(broker.controller_port):
+        broker.controller_port = free_port()
+    return broker
+
+
+def _kafka_assembled(broker: Any) -> bool:
+    from workers.brokers.kafka import _libs_complete
+
+    return _libs_complete(broker.home / "libs", broker.version)
+
+
+def run_up(settings: Settings, demo: bool, persist: Path | None = None) -> int:
+    """Start a broker and a worker; with ``demo``, feed the sample pages. Returns the exit code.
+
+    Without ``persist``: the embedded Tansu broker (memory only) and a temporary table folder,
+    both gone at the end. With ``persist``: Apache Kafka (workers.brokers.kafka) with its data
+    in ``persist/kafka`` and the worker's tables in ``persist/worker``, so a restart with the
+    same folder carries on with the same counts.
+    """
+    import asyncio
+
+    from workers.brokers.common import BrokerError, free_port, port_is_free
+    from workers.brokers.tansu import TansuBroker
+    from workers.endpoints import UpInstance, register_up, unregister_up
+
+    t0 = time.monotonic()
+    if "NEWSFLOW_LOG_LEVEL" not in os.environ:
+        settings = dataclasses.replace(settings, log_level=UP_LOG_LEVEL)
+    wanted = _port_of(settings.broker)
+    web_port = settings.web_port
+    if not port_is_free(web_port, settings.web_host):
+        web_port = free_port()
+        say(f"newsflow up: port {settings.web_port} is taken; web stats on port {web_port}")
+    web_host = "127.0.0.1" if settings.web_host in ("0.0.0.0", "") else settings.web_host
+    web = f"http://{web_host}:{web_port}"
+
+    broker: Any
+    with contextlib.ExitStack() as stack:
+        if persist is None:
+            say(
+                "newsflow up: the memory broker (Tansu) keeps nothing: topics, counts and "
+                "tables are gone when it stops (`newsflow up --persist` keeps them on Apache "
+                "Kafka)"
+            )
+            broker = TansuBroker(port=wanted if port_is_free(wanted) else None, own_session=True)
+            if "NEWSFLOW_SESSION_TIMEOUT_S" not in os.environ:
+                settings = dataclasses.replace(
+                    settings, session_timeout_s=UP_TANSU_SESSION_TIMEOUT_S
+                )
+            data_dir = Path(tempfile.mkdtemp(prefix="newsflow-up-"))
+            stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
+            what = "the embedded Tansu broker"
+        else:
+            persist = persist.resolve()
+            say(
+                f"newsflow up --persist: Apache Kafka and the worker's tables keep their data "
+                f"in {persist}; start again with the same folder to carry on"
+            )
+            broker = _kafka_for(persist / "kafka", wanted)
+            data_dir = persist / "worker"
+            what = "Apache Kafka"
+            if not _kafka_assembled(broker):
+                what += " (this first time Maven downloads its jars, ~45 MB)"
+        if broker.port != wanted:
+            say(f"newsflow up: port {wanted} is taken; the broker listens on {broker.bootstrap}")
+        say(f"newsflow up: starting {what} on {broker.bootstrap} ...")
+        try:
+            with quiet_client_logs():  # the readiness probe's retries are expected
+                if persist is None:
+                    broker.start()
+                else:
+                    broker.start(own_session=True)
+                    asyncio.run(_wait_group_coordinator(broker.bootstrap, settings.app_id))
+        except BrokerError as exc:
+            say(f"newsflow up: the broker did not start: {str(exc).splitlines()[0]}")
+            if persist is not None and not (shutil.which("java") and shutil.which("mvn")):
+                say(
+                    "newsflow up: --persist needs Java 17+ and Maven (Debian: apt-get install "
+                    "openjdk-17-jre-headless maven); without --persist nothing is needed"
+                )
+            return 1
+        stack.callback(broker.stop)
+        stack.enter_context(_no_interrupts_on_exit())
+        record = register_up(
+            UpInstance(
+                pid=os.getpid(),
+                bootstrap=broker.bootstrap,
+                web_url=web,
+                broker="tansu (memory)" if persist is None else f"kafka ({persist})",
+                started_at=time.time(),
+            )
+        )
+        stack.callback(unregister_up, record)
+        say(
+            f"newsflow up: broker ready in {broker.start_seconds:.1f} s; `newsflow produce`, "
+            f"`tail` and `top` find it ({record}). Ctrl-C stops the worker, then the broker."
+        )
+        settings = dataclasses.replace(
+            settings,
+            broker=f"kafka://{broker.bootstrap}",
+            data_dir=str(data_dir),
+            web_port=web_port,
+        )
+        pages = demo_pages() if demo else None
+        threading.Thread(
+            target=_report_progress,
+            args=(web, t0, broker.bootstrap, settings.raw_topics[0], pages),
+            name="up-progress",
+            daemon=True,
+        ).start()
+        try:
+            run_worker(settings, who="newsflow up")
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        t_stop = time.monotonic()
+    say(f"newsflow up: worker stopped; broker stopped in {time.monotonic() - t_stop:.1f} s")
+    return code
+
+
+@contextlib.contextmanager
+def _no_interrupts_on_exit() -> Iterator[None]:
+    """Entered right after the broker starts, so its body is the worker's run: on the way out
+    (the worker has stopped) Ctrl-C is ignored until the broker is stopped too."""
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

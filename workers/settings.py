@@ -58,6 +58,9 @@ class Settings:
     #: written (a rocksdb put and a changelog record) once per flush, so a longer flush writes
     #: less; the counts trail the enriched topic by up to about this much
     count_flush_s: float = 2.0
+    #: learn aliases from the stream (the ``aliases`` GlobalTable); off, an entity's key
+    #: depends on its article and the known-name tables only (docs/entity-identity.md)
+    learn_aliases: bool = True
     # A SIGKILLed worker's partitions wait this long before a restarted one gets them.
     session_timeout_s: float = 10.0
     # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
@@ -100,6 +103,7 @@ class Settings:
                 "CONSUMER_MAX_FETCH_BYTES", d.consumer_max_fetch_bytes
             ),
             count_flush_s=_env_float("COUNT_FLUSH_S", d.count_flush_s),
+            learn_aliases=_env("LEARN_ALIASES", "1") not in ("0", "false", "no"),
             session_timeout_s=_env_float("SESSION_TIMEOUT_S", d.session_timeout_s),
             security_protocol=_env("SECURITY_PROTOCOL", d.security_protocol),
             sasl_mechanism=_env("SASL_MECHANISM", "") or None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import IO, Any
 
 import orjson
@@ -33,25 +34,44 @@ async def tail(
     as_json: bool = False,
     idle_timeout_s: float | None = None,
     out: IO[str] | None = None,
+    on_no_topic: Callable[[], None] | None = None,
 ) -> int:
-    """Print records until ``limit`` or ``idle_timeout_s`` without a record; return the count."""
+    """Print records until ``limit`` or ``idle_timeout_s`` without a record (with neither it
+    follows the topic until interrupted); return the count.
+
+    A topic that is not there yet is waited for (``on_no_topic`` is called once, so the user
+    learns that this broker may not be the worker's), and never created by the wait: asking
+    for a topic by name would have the broker create it.
+    """
+    import asyncio
     import time
 
     from aiokafka import AIOKafkaConsumer
 
+    from workers.endpoints import quiet_client_logs
+
     out = out or sys.stdout
     consumer = AIOKafkaConsumer(
-        topic,
         bootstrap_servers=bootstrap,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
         max_partition_fetch_bytes=16 * 1024 * 1024,
     )
-    await consumer.start()
     seen = 0
-    last = time.monotonic()
-    try:
+    try:  # stop() also after a failed start(): no "Unclosed AIOKafkaConsumer"
+        with quiet_client_logs():  # no broker: the caller says so in one line
+            await consumer.start()
+        last = time.monotonic()
+        told = False
+        while topic not in await consumer.topics():  # all topics' metadata: creates none
+            if on_no_topic is not None and not told:
+                on_no_topic()
+                told = True
+            if idle_timeout_s is not None and time.monotonic() - last > idle_timeout_s:
+                return 0
+            await asyncio.sleep(1.0)
+        consumer.subscribe([topic])
         while limit is None or seen < limit:
             batch = await consumer.getmany(timeout_ms=500)
             records = [r for part in batch.values() for r in part]

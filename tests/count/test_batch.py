@@ -123,3 +123,11 @@ def test_a_flush_applied_in_runs_equals_one_apply(seed: int) -> None:
     assert len(runs) > 10  # really in runs
     assert runs[-1] == whole
     assert whole  # something changed
+
+
+def test_changes_with_forms_round_trip_and_bad_forms_are_refused() -> None:
+    items: list[Item] = [((0, 1), [("e", "PERSON:a", "2025-01-01T00", 2, {"a": 1, "A": 1})])]
+    assert decode_mentions(encode_mentions(items)) == items
+    for bad in (["t", "PERSON", "h", 1, {"a": 1}], ["e", "PERSON:a", "h", 1, {"a": "1"}]):
+        with pytest.raises(ValueError):
+            decode_mentions(orjson.dumps({"items": [[[0, 1], [bad]]]}))

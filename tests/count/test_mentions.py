@@ -131,3 +131,55 @@ def test_partition_matches_kafkas_default_partitioner() -> None:
     for key in ["PERSON:プーチン", "LOCATION:ロシア", "PERSON"]:
         expected = DefaultPartitioner()(orjson.dumps(key), list(range(8)), list(range(8)))
         assert partition_for(key, 8) == expected
+
+
+def with_forms(forms: dict[str, list[str]], content: str, produced: float = T0) -> dict[str, Any]:
+    """An enriched record whose entity ``key`` was written as each of ``forms[key]``."""
+    entities = [{"key": k, "text": f} for k, fs in forms.items() for f in fs]
+    art = article(dict(Counter(e["key"] for e in entities)), content, produced)
+    art["entities"] = entities
+    return art
+
+
+def test_each_key_counts_the_forms_it_was_written_in() -> None:
+    us = "LOCATION:アメリカ合衆国"
+    t = Tables()
+    t.count(with_forms({us: ["米", "米", "米国"]}, "v1"), offset=0)
+    assert t.entities[us]["forms"] == {"米": 2, "米国": 1}
+    t.count(with_forms({us: ["米", "米", "米国"]}, "v1"), offset=1)  # same content: nothing
+    assert t.entities[us]["forms"] == {"米": 2, "米国": 1}
+    # a new version written otherwise with as many mentions moves the forms, not the total
+    t.count(with_forms({us: ["アメリカ", "米", "米"]}, "v2"), offset=2)
+    assert t.entities[us]["total"] == 3
+    assert t.entities[us]["forms"] == {"米": 2, "アメリカ": 1}
+
+
+def test_forms_survive_replays_and_always_sum_to_the_total() -> None:
+    rng = random.Random(3)
+    keys = ["LOCATION:日本", "ORGANIZATION:日本銀行"]
+    forms = {
+        "LOCATION:日本": ["日本", "日", "ニッポン"],
+        "ORGANIZATION:日本銀行": ["日銀", "日本銀行"],
+    }
+    stream = []
+    for offset in range(150):
+        chosen: dict[str, list[str]] = {}
+        for _ in range(rng.randint(0, 4)):
+            k = rng.choice(keys)
+            chosen.setdefault(k, []).append(rng.choice(forms[k]))
+        art = with_forms(chosen, f"h{rng.randint(0, 3)}", T0 + 600 * offset)
+        art["id"] = f"a{rng.randint(0, 5)}"
+        stream.append(art)
+    once = Tables()
+    for offset, art in enumerate(stream):
+        once.count(art, offset)
+    replayed = Tables()
+    committed = 0
+    while committed < len(stream):
+        crash_at = min(len(stream), committed + rng.randint(1, 20))
+        for offset in range(committed, crash_at):
+            replayed.count(stream[offset], offset)
+        committed = rng.randint(committed, crash_at)
+    assert replayed.entities == once.entities
+    for value in once.entities.values():
+        assert sum(value.get("forms", {}).values()) == value["total"]

@@ -227,3 +227,42 @@ def test_rule_shortcuts_keep_the_rules_tests() -> None:
     assert direction_places(toks, spans, lambda p: ("名詞", "普通名詞", "一般", "*")) == sorted(
         spans
     )
+
+
+# --- type errors the dashboard showed, fixed by general rules ----------------------------------
+
+
+def test_everyday_words_are_no_organisation() -> None:
+    ents = extract("温室効果ガスの削減について、国際エネルギー機関が報告した。")
+    assert "温室効果ガス" not in {e.text for e in ents}
+    assert ("ORGANIZATION", "国際エネルギー機関") in {(e.type, e.text) for e in ents}
+
+
+def test_a_name_with_a_title_is_a_person() -> None:
+    found = {
+        (e.type, e.text) for e in extract("玉木代表は会見した。イタリアのメローニ首相も来た。")
+    }
+    assert {("PERSON", "玉木"), ("PERSON", "メローニ")} <= found
+    assert not any(text.endswith("代表") for _, text in found)
+
+
+def test_a_full_name_run_into_the_post_is_the_person() -> None:
+    found = {(e.type, e.text) for e in extract("河野太郎デジタル相は11日、発表した。")}
+    assert ("PERSON", "河野太郎") in found
+
+
+def test_a_countrys_government_also_mentions_the_country() -> None:
+    found = {(e.type, e.text) for e in extract("カナダ政府は8日、声明を出した。")}
+    assert ("LOCATION", "カナダ") in found
+
+
+def test_known_short_forms_the_model_misses_are_found() -> None:
+    text = "公明の代表と維新の幹部は、国民民主の支持率について語った。"
+    found = {(e.type, e.text) for e in extract(text)}
+    assert {
+        ("ORGANIZATION", "公明"),
+        ("ORGANIZATION", "維新"),
+        ("ORGANIZATION", "国民民主"),
+    } <= found
+    # inside a longer word a known name is not spotted
+    assert "共産党" not in {e.text for e in extract("「共産党宣言」を読んだ。")}

@@ -21,8 +21,9 @@ def test_answers_each_line_in_order_including_a_last_line_without_newline() -> N
     rows = [orjson.loads(line) for line in out.getvalue().splitlines()]
     assert [r["id"] for r in rows] == [1, None, "b", None, 3]
     assert rows[0]["entities"] == [
-        {"text": "東京", "type": "LOCATION", "start": 0, "end": 2, "normalized": "東京"}
-    ]
+        {"text": "東京", "type": "LOCATION", "start": 0, "end": 2, "normalized": "東京",
+         "key": "LOCATION:東京", "canonical": "東京"}
+    ]  # fmt: skip
     assert rows[1]["error"] == "line is not a JSON object"
     assert rows[2]["error"] == "needs a string 'text' field"
     assert rows[3]["error"].startswith("invalid JSON")

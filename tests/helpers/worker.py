@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,26 @@ from typing import Any
 import orjson
 
 from workers.brokers.common import free_port
+
+
+def poll_json(
+    get: Callable[[str], Any], path: str, predicate: Any, timeout: float, context: str = ""
+) -> Any:
+    """``get(path)`` every 0.3 s until ``predicate(body)`` holds; return the body. Unreachable
+    counts as not yet; on timeout the last body (and ``context``) go into the error."""
+    deadline = time.monotonic() + timeout
+    body: Any = None
+    while time.monotonic() < deadline:
+        try:
+            body = get(path)
+            if predicate(body):
+                return body
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(
+        f"{path} did not satisfy the predicate within {timeout} s: {body}{context}"
+    )
 
 
 @dataclass
@@ -96,17 +117,7 @@ class WorkerProcess:
 
     def wait_for(self, path: str, predicate: Any, timeout: float = 60.0) -> Any:
         """Poll a JSON endpoint until ``predicate(body)`` holds; return the body."""
-        deadline = time.monotonic() + timeout
-        body: Any = None
-        while time.monotonic() < deadline:
-            try:
-                body = self.get(path)
-                if predicate(body):
-                    return body
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"{path} did not satisfy the predicate within {timeout} s: {body}")
+        return poll_json(self.get, path, predicate, timeout)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -59,3 +59,39 @@ def browser_page(width: int = 1440, height: int = 1000) -> Iterator[Any]:
                 context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+#: Draws each character of an element's text in the element's own font on a canvas and returns
+#: the alpha channel per character. A character with no glyph in any installed font is drawn as
+#: the same empty box (tofu) as every other missing one, so distinct CJK characters that come
+#: out identical mean the page shows boxes, not Japanese.
+_GLYPHS_JS = """(selector) => {
+  const cell = document.querySelector(selector);
+  const style = getComputedStyle(cell);
+  const canvas = document.createElement("canvas");
+  canvas.width = 40; canvas.height = 40;
+  const g = canvas.getContext("2d", {willReadFrequently: true});
+  g.font = `${style.fontWeight} 28px ${style.fontFamily}`;
+  const draw = (ch) => {
+    g.clearRect(0, 0, 40, 40);
+    g.fillText(ch, 4, 32);
+    return Array.from(g.getImageData(0, 0, 40, 40).data.filter((_, i) => i % 4 === 3)).join(",");
+  };
+  const kana_kanji = /[\\u3040-\\u30ff\\u4e00-\\u9fff]/;
+  const chars = [...new Set([...cell.textContent].filter((c) => kana_kanji.test(c)))];
+  return {text: cell.textContent, chars, images: chars.map(draw)};
+}"""
+
+
+def cjk_glyphs(page: Any, selector: str) -> tuple[str, dict[str, str]]:
+    """The element's text and, per distinct kana/kanji in it, how it renders (see above)."""
+    found = page.evaluate(_GLYPHS_JS, selector)
+    return found["text"], dict(zip(found["chars"], found["images"], strict=True))
+
+
+def shows_japanese(page: Any, selector: str) -> bool:
+    """True when the element's kana and kanji render as real, distinct glyphs (not tofu)."""
+    _, images = cjk_glyphs(page, selector)
+    blank = ",".join(["0"] * 1600)
+    drawn = [image for image in images.values() if image != blank]
+    return len(images) >= 2 and len(drawn) == len(images) and len(set(drawn)) == len(drawn)

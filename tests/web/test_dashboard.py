@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers.worker import WorkerProcess
-from tests.web.browser import browser_page
+from tests.web.browser import browser_page, cjk_glyphs, shows_japanese
 from tests.web.live import LiveWorker, require_browser
 
 
@@ -79,6 +79,13 @@ def test_dashboard_shows_live_counts_that_follow_new_pages(
         shot = tmp_path / "dashboard.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 20_000
+        # The entity names render as Japanese, not as boxes (scripts/test installs a CJK font).
+        names = "#top"  # every name in the top table: enough distinct kana and kanji
+        text, glyphs = cjk_glyphs(page, names)
+        assert shows_japanese(page, names), (
+            f"Japanese renders as boxes (no CJK font? apt-get install fonts-ipafont-gothic): "
+            f"{len(set(glyphs.values()))} distinct images for {len(glyphs)} characters of {text!r}"
+        )
 
 
 def test_metrics_parse_and_match_the_records_produced(live: LiveWorker) -> None:

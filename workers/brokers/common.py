@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 READY_TOPIC = "newsflow.readiness"
+PR_SET_PDEATHSIG = 1
 
 T = TypeVar("T")
 
@@ -158,6 +159,21 @@ def terminate(proc: subprocess.Popen[bytes] | None, pid: int | None, timeout: fl
                 return
             time.sleep(0.2)
         os.kill(pid, signal.SIGKILL)
+
+
+def stop_with_parent() -> None:
+    """``preexec_fn`` for a broker child in its own session: SIGTERM it when its parent dies.
+
+    A broker that ``newsflow up`` runs sits in its own session so that the terminal's Ctrl-C
+    reaches only the worker, which stops first and then stops the broker. Linux's parent-death
+    signal keeps it from outliving a parent that is killed outright (SIGKILL, OOM). It fires when
+    the *thread* that started the child ends, so start such a broker from a thread that lives
+    as long as it does (the main thread).
+    """
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def pid_alive(pid: int) -> bool:

@@ -34,6 +34,7 @@ from workers.brokers.common import (
     pid_cmdline,
     port_is_free,
     run_sync,
+    stop_with_parent,
     terminate,
     wait_round_trip,
 )
@@ -309,11 +310,13 @@ class KafkaBroker:
         self._save_state()
         return props
 
-    def start(self, timeout: float = 120.0, detach: bool = False) -> str:
+    def start(self, timeout: float = 120.0, detach: bool = False, own_session: bool = False) -> str:
         """Start the JVM and block until it serves a produce + consume; return the bootstrap.
 
         ``detach=True`` puts the JVM in its own session so it outlives this Python process
         (the CLI's background mode); otherwise it is stopped when this process exits.
+        ``own_session=True`` (``newsflow up --persist``) keeps the terminal's Ctrl-C away from
+        the JVM but still stops it with this process (see ``common.stop_with_parent``).
         """
         if self.is_running():
             raise BrokerError(f"a broker already runs from {self.data_dir} (pid {self.pid()})")
@@ -335,7 +338,8 @@ class KafkaBroker:
         with open(logs / "kafka.out", "ab") as out:
             self._proc = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.data_dir, start_new_session=detach,
+                cwd=self.data_dir, start_new_session=detach or own_session,
+                preexec_fn=stop_with_parent if own_session and not detach else None,
             )  # fmt: skip
         self.pid_file.write_text(f"{self._proc.pid}\n", encoding="utf-8")
         if not detach:
@@ -427,7 +431,12 @@ class KafkaBroker:
 # -- CLI ---------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by ``python -m workers.brokers.kafka`` and ``newsflow broker kafka``."""
-    parser.add_argument("action", choices=["start", "stop", "status", "restart", "assemble"])
+    parser.add_argument(
+        "action",
+        choices=["start", "stop", "status", "restart", "assemble"],
+        help="start (in the background; prints host:port), stop, status, restart, or assemble "
+        "(only download the jars)",
+    )
     parser.add_argument(
         "--port",
         type=int,

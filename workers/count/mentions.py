@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 from aiokafka.partitioner import murmur2
 
-# (kind, key, hour, delta): kind "e" = entity key "TYPE:name", "t" = entity type "TYPE".
-Change = tuple[str, str, str, int]
+# (kind, key, hour, delta[, forms]): kind "e" = entity key "TYPE:name", "t" = entity type
+# "TYPE"; forms (entity changes only): {written form: signed count}, how the delta was written.
+Change = tuple[Any, ...]
 # (partition, offset) of the enriched record a change comes from.
 Source = tuple[int, int]
 # The changes one enriched record makes to the keys of one partition.
@@ -39,21 +41,58 @@ def partition_for(key: str, partitions: int) -> int:
     return (murmur2(orjson.dumps(key)) & 0x7FFFFFFF) % partitions
 
 
-def _diff(old: dict[str, int], old_hour: str, new: dict[str, int], new_hour: str) -> list[Change]:
+Forms = dict[str, dict[str, int]]  # entity key -> {written form: mentions}
+
+
+def article_forms(article: dict[str, Any]) -> Forms:
+    """How each entity key of an enriched record was written (NFKC of the text), counted: what
+    the entity view lists as its aliases. Empty for records without entity keys."""
+    out: Forms = {}
+    nfkc = unicodedata.normalize
+    for e in article.get("entities") or ():
+        key = e.get("key")
+        if isinstance(key, str) and isinstance(e.get("text"), str):
+            forms = out.setdefault(key, {})
+            form = nfkc("NFKC", e["text"])
+            forms[form] = forms.get(form, 0) + 1
+    return out
+
+
+def _negated(forms: dict[str, int] | None) -> dict[str, int]:
+    return {f: -n for f, n in (forms or {}).items()}
+
+
+def _diff(
+    old: dict[str, int],
+    old_hour: str,
+    new: dict[str, int],
+    new_hour: str,
+    old_forms: Forms | None = None,
+    new_forms: Forms | None = None,
+) -> list[Change]:
     changes: list[Change] = []
     type_deltas: dict[tuple[str, str], int] = {}
+    old_forms, new_forms = old_forms or {}, new_forms or {}
 
-    def add(key: str, hour: str, delta: int) -> None:
-        changes.append(("e", key, hour, delta))
+    def add(key: str, hour: str, delta: int, forms: dict[str, int] | None) -> None:
+        changes.append(("e", key, hour, delta, forms) if forms else ("e", key, hour, delta))
         etype = key.partition(":")[0]
         type_deltas[(etype, hour)] = type_deltas.get((etype, hour), 0) + delta
 
     for key, count in old.items():
-        if old_hour != new_hour or new.get(key, 0) != count:
-            add(key, old_hour, -count)
+        if (
+            old_hour != new_hour
+            or new.get(key, 0) != count
+            or (new_forms.get(key) != old_forms.get(key))
+        ):
+            add(key, old_hour, -count, _negated(old_forms.get(key)))
     for key, count in new.items():
-        if old_hour != new_hour or old.get(key, 0) != count:
-            add(key, new_hour, count)
+        if (
+            old_hour != new_hour
+            or old.get(key, 0) != count
+            or (new_forms.get(key) != old_forms.get(key))
+        ):
+            add(key, new_hour, count, new_forms.get(key))
     changes.extend(("t", etype, hour, d) for (etype, hour), d in type_deltas.items() if d)
     return changes
 
@@ -65,20 +104,24 @@ def plan_article(
 
     Rules: same content again -> nothing; new content -> counts move from the old version to the
     new; a replay of the record that made the current state -> the same changes again (the
-    per-key offset guard in ``apply_changes`` drops those already applied).
+    per-key offset guard in ``apply_changes`` drops those already applied). Each entity change
+    carries the forms its mentions were written in (``article_forms``), moved the same way.
     """
     mentions: dict[str, int] = article.get("mentions") or {}
     hour = hour_bucket((article.get("timestamps") or {}).get("produced"))
     if state is not None:
         if state["source"] == list(source):
             return None, _diff(
-                state["prev_mentions"], state["prev_hour"], state["mentions"], state["hour"]
-            )
+                state["prev_mentions"], state["prev_hour"], state["mentions"], state["hour"],
+                state.get("prev_forms"), state.get("forms"),
+            )  # fmt: skip
         if state["source"][0] == source[0] and state["source"][1] > source[1]:
             return None, []  # an older record replayed: the newer state already covers it
         if state["hash"] == article.get("content_hash"):
             return None, []
+    forms = article_forms(article)
     prev_mentions = state["mentions"] if state else {}
+    prev_forms = state.get("forms", {}) if state else {}
     prev_hour = state["hour"] if state else hour
     new_state = {
         "hash": article.get("content_hash"),
@@ -87,8 +130,10 @@ def plan_article(
         "source": list(source),
         "prev_mentions": prev_mentions,
         "prev_hour": prev_hour,
+        "forms": forms,
+        "prev_forms": prev_forms,
     }
-    return new_state, _diff(prev_mentions, prev_hour, mentions, hour)
+    return new_state, _diff(prev_mentions, prev_hour, mentions, hour, prev_forms, forms)
 
 
 def split_by_partition(changes: list[Change], partitions: int) -> dict[int, list[Change]]:
@@ -123,8 +168,11 @@ def _own_copy(value: dict[str, Any] | None) -> dict[str, Any]:
     """A copy of a table value that may be changed in place (the one read is left alone)."""
     if value is None:
         return {"total": 0, "hours": {}, "applied": {}}
-    return {"total": value["total"], "hours": dict(value["hours"]),
+    copy = {"total": value["total"], "hours": dict(value["hours"]),
             "applied": dict(value["applied"])}  # fmt: skip
+    if "forms" in value:
+        copy["forms"] = dict(value["forms"])
+    return copy
 
 
 def _add_changes(
@@ -133,13 +181,22 @@ def _add_changes(
     """Add one source record's changes of one key to ``value``, in place."""
     hours: dict[str, int] = value["hours"]
     total: int = value["total"]
-    for _, _, hour, delta in changes:
+    for change in changes:
+        hour, delta = change[2], change[3]
         total += delta
         count = hours.get(hour, 0) + delta
         if count:
             hours[hour] = count
         else:
             hours.pop(hour, None)
+        if len(change) > 4:
+            forms: dict[str, int] = value.setdefault("forms", {})
+            for form, n in change[4].items():
+                left = forms.get(form, 0) + n
+                if left:
+                    forms[form] = left
+                else:
+                    forms.pop(form, None)
     value["total"] = total
     if len(hours) > retention_hours:
         for old in sorted(hours)[: len(hours) - retention_hours]:
@@ -176,12 +233,26 @@ def pack_items(items: list[Item], max_changes: int = MAX_CHANGES_PER_MESSAGE) ->
 
 
 def _change(raw: Any) -> Change:
-    kind, key, hour, delta = raw
+    if not isinstance(raw, list | tuple) or len(raw) not in (4, 5):
+        raise ValueError(f"malformed change {raw!r}")
+    kind, key, hour, delta = raw[:4]
     if kind not in ("e", "t") or not isinstance(key, str) or not isinstance(hour, str):
         raise ValueError(f"malformed change {raw!r}")
     if not isinstance(delta, int) or isinstance(delta, bool):
         raise ValueError(f"malformed change {raw!r}")
-    return (kind, key, hour, delta)
+    if len(raw) == 4:
+        return (kind, key, hour, delta)
+    forms = raw[4]
+    if (
+        kind != "e"
+        or not isinstance(forms, dict)
+        or not all(
+            isinstance(f, str) and isinstance(n, int) and not isinstance(n, bool)
+            for f, n in forms.items()
+        )
+    ):
+        raise ValueError(f"malformed change {raw!r}")
+    return (kind, key, hour, delta, forms)
 
 
 def decode_mentions(payload: bytes | str) -> list[Item]:

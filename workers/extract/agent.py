@@ -14,6 +14,7 @@ import faust
 from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_ready
 from workers.extract.batch import ExtractBatch
 from workers.guard import StageProcess
+from workers.identity import Identity
 from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats
 from workers.topics import Topics
@@ -26,11 +27,12 @@ def register(
     stats: PipelineStats,
     recrawl: faust.types.TableT,
     timeout_s: float,
+    identity: Identity | None = None,
 ) -> None:
     guard = StageProcess(
         "workers.stagejobs:extract_job", timeout_s, warmup="workers.stagejobs:warm_extract"
     )
-    extract_batch = ExtractBatch(guard, topics.enriched, dead, stats, recrawl)
+    extract_batch = ExtractBatch(guard, topics.enriched, dead, stats, recrawl, identity)
 
     @app.agent(topics.cleaned, name="newsflow.extract")
     async def extract_entities(stream: faust.StreamT) -> None:

@@ -23,6 +23,7 @@ import orjson
 
 from workers.batches import Open, acting_for, chunks, distinct_runs, settle_batch
 from workers.guard import StageProcess
+from workers.identity import Identity
 from workers.records import enriched_record
 from workers.recrawl import recrawl_decision
 from workers.sinks import DeadLetterSink, Outbox
@@ -44,6 +45,7 @@ class ExtractBatch:
     dead: DeadLetterSink
     stats: PipelineStats
     recrawl: faust.types.TableT
+    identity: Identity | None = None  # entity keys, learning from the stream (workers.identity)
 
     async def __call__(self, events: Sequence[faust.EventT]) -> None:
         self.stats.records_in["extract"] += len(events)
@@ -118,7 +120,7 @@ class ExtractBatch:
             try:
                 if isinstance(result, Exception):
                     raise result
-                record = enriched_record(cleaned, result)
+                record = enriched_record(cleaned, result, self.identity)
                 await out.send_json(event, self.enriched, record["id"], record)
                 if state is not None:
                     states.append((event, article_id, state))

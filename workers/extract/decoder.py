@@ -15,6 +15,7 @@ at run time. tests/extract checks blocks, labels and spans against crfsuite.
 
 from __future__ import annotations
 
+import logging
 import marshal
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -49,6 +50,26 @@ class Decoder(Protocol):
 def tables_path() -> Path:
     """Where the shipped tables live (inside the package, next to ner.crf)."""
     return Path(__file__).with_name("data") / TABLES_FILE
+
+
+log = logging.getLogger("newsflow.extract")
+
+#: Said once per process when the C decoder is missing (the figure: docs/entity-extraction.md,
+#: "Without a C compiler"; pip builds the extension only where a C compiler is found).
+NOT_COMPILED_WARNING = (
+    "newsflow: the compiled entity decoder (workers/extract/_viterbi.c) was not built, so "
+    "entity extraction runs its pure-Python twin, about {slowdown} slower; install a C "
+    "compiler (Debian: apt-get install gcc) and reinstall newsflow for full speed"
+)
+PY_DECODER_SLOWDOWN = "4x"
+_warned = False
+
+
+def _warn_not_compiled() -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning(NOT_COMPILED_WARNING.format(slowdown=PY_DECODER_SLOWDOWN))
 
 
 def compiled_decoder_class() -> Callable[..., Decoder] | None:
@@ -86,6 +107,8 @@ class TypeTagger:
         if cls is None:
             if compiled:
                 raise ImportError("workers.extract._viterbi is not built (pip install -e .)")
+            if compiled is None:  # asked for the fast path and it is not there
+                _warn_not_compiled()
             from workers.extract.pydecoder import PyDecoder
 
             cls = PyDecoder

@@ -2,6 +2,11 @@
 
     tokenize (Sudachi, one pass) -> type id per token -> tag (CRF, per sentence) -> BIO spans
     -> span rules -> mentions (char offsets, own canonical form) -> within-article aliases
+    -> country abbreviations (日米韓 -> 日, 米, 韓) -> known names (公明, 日銀; their types)
+    -> acronyms in brackets (石油輸出国機構（OPEC）)
+
+The entity's identity (its count key and display name, across articles) is not decided here:
+``workers.identity`` gives it from these rows.
 
 Each step is a small component in its own module; this file only wires them together. At run
 time the CRF is `decoder.TypeTagger` (weights regrouped per token type, compiled Viterbi);
@@ -17,10 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from workers.extract.canonical import Mention, own_form, resolve_aliases
+from workers.extract.compounds import CountryCompounds
 from workers.extract.decoder import TypeTagger
+from workers.extract.gazetteer import Gazetteer, cached_words
 from workers.extract.model import OUTPUT_TYPE, Span
-from workers.extract.rules import SPAN_RULES
+from workers.extract.parens import bracketed_acronyms
+from workers.extract.rules import SPAN_RULES, titles_inside_words
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, Tokens, split_for_sudachi
+from workers.identity.known import known_names
 
 __all__ = [
     "SUDACHI_MAX_BYTES",
@@ -116,6 +125,9 @@ class EntityExtractor:
         self.tagger = TypeTagger(self.tokenize.pos_name)
         self.span_rules = SPAN_RULES
         self.c_rows: RowsOf | None = compiled_rows() if self.tagger.compiled else None
+        known = known_names()
+        self.countries = CountryCompounds(known, self.tokenize.lookup)
+        self.gazetteer = Gazetteer(known, cached_words(self.tokenize), self.tokenize.pos_name)
 
     def __call__(self, text: str) -> list[Entity]:
         return [Entity(*row) for row in self.rows(text)]
@@ -125,13 +137,22 @@ class EntityExtractor:
         worker's path. The compiled `_viterbi.rows` builds them when it is there (it returns
         None for inputs it leaves to Python); `py_mentions` is its pure-Python twin."""
         tokens, spans = self.spans(text)
+        got: list[EntityRow] | None = None
         if not spans:
-            return []
-        if self.c_rows is not None:
+            got = []
+        elif self.c_rows is not None:
             got = rows_by_c(self.c_rows, text, tokens, spans)
-            if got is not None:
-                return got
-        return mention_rows(self.py_mentions(text, tokens, spans))
+        if got is None:
+            got = mention_rows(self.py_mentions(text, tokens, spans))
+        return self.refine(text, tokens, got)
+
+    def refine(self, text: str, tokens: Tokens, rows: list[EntityRow]) -> list[EntityRow]:
+        """The rows with country abbreviations split out, known names spotted and typed, and
+        bracketed acronyms added (each step has a cheap test that skips most texts)."""
+        rows = titles_inside_words(rows)
+        rows = self.countries.apply(text, tokens, self.tokenize.pos_name, rows)
+        rows = self.gazetteer.merge(text, tokens, rows)
+        return bracketed_acronyms(text, rows)
 
     def mentions(self, text: str) -> list[Mention]:
         """The entities of a text as canonical.Mention records (built from ``rows``)."""

@@ -33,6 +33,16 @@ TITLES: frozenset[str] = frozenset(
     )
 )
 
+# Titles that follow only a person's name (not a body's: 社長, 会長, 代表 follow companies too).
+PERSON_TITLES: frozenset[str] = frozenset(
+    _words(
+        """
+    氏 さん 首相 副首相 大統領 副大統領 総統 国王 女王 皇太子 長官 国務長官 外相 国防相 財務相
+    首席 主席 国家主席 総書記 書記長 報道官 容疑者 被告 夫人 大使 議長 上院議員 下院議員
+    """
+    )
+)
+
 # Last words of organisation names.
 ORG_SUFFIXES: frozenset[str] = frozenset(
     _words(
@@ -45,6 +55,18 @@ ORG_SUFFIXES: frozenset[str] = frozenset(
     署 ホールディングス グループ カンパニー コーポレーション 事務所
     レコード レーベル スタジオ 出版 出版社 書店 商会 クラブ 球団 楽団
     劇団 教団 部 課 政権 評議会 センター
+    """
+    )
+)
+
+# Words that head an organisation's name wherever they stand in it (a name of common nouns that
+# holds none of them is no organisation: rules.common_words_are_not_names).
+NAME_HEADS: frozenset[str] = ORG_SUFFIXES | frozenset(
+    _words(
+        """
+    基金 公社 公団 公庫 事業団 取引所 銀行 本部 事務局 理事会 審議会 機構 連合会 協議会 組合
+    企業 商店 工房 製作所 公司 集団 財閥 研究機構 共同体 共和国 王国 法廷 裁判所 議会 司令部
+    会議 陸軍 海軍 空軍 師団 連隊 部隊 艦隊 テレビ ラジオ リーグ 球団 楽団 劇団
     """
     )
 )
@@ -73,3 +95,61 @@ LEX_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
     ("O", ORG_SUFFIXES),
     ("L", LOC_SUFFIXES),
 )
+
+# --- country abbreviations in compounds (workers.extract.compounds) --------------------------
+
+# Kanji that stand before a one-kanji country abbreviation in one word (訪米, 来日, 対中, 駐日),
+# with their readings: the word counts when Sudachi reads it prefix + country (ホウ + ベイ).
+COUNTRY_PREFIXES: dict[str, tuple[str, ...]] = {
+    "訪": ("ホウ",),
+    "来": ("ライ",),
+    "対": ("タイ",),
+    "駐": ("チュウ",),
+    "在": ("ザイ",),
+    "反": ("ハン",),
+    "親": ("シン",),
+    "全": ("ゼン",),
+    "離": ("リ",),
+    "渡": ("ト",),
+    "滞": ("タイ",),
+    "知": ("チ",),
+    "嫌": ("ケン",),
+    "排": ("ハイ",),
+    "抗": ("コウ",),
+    "帰": ("キ",),
+}
+
+# Words after a lone country abbreviation that show it is the country (豪政府, 英首相, 米国務省,
+# ブリンケン米国務長官): the state, its offices, officials, forces, press and economy.
+STATE_WORDS: frozenset[str] = frozenset(
+    _words(
+        """
+    政府 政権 当局 当局者 高官 議会 上院 下院 国会 与党 野党 大統領 副大統領 首相 副首相
+    国務 国務省 国務長官 外務省 外相 外務 国防 国防総省 国防省 国防相 国防長官 財務省 財務相
+    財務長官 商務省 商務長官 司法省 内務省 国土安全保障省 運輸省 エネルギー省 通商代表部
+    大使 大使館 総領事館 領事館 総領事 軍 海軍 空軍 陸軍 兵 軍部 中央銀行 中銀 連邦 紙 誌
+    メディア 企業 大手 株 国債 市場 経済 首脳 元首 王室 国王 女王 首席 主席 国家主席 外交
+    国内 全土 代表 政府系
+    """
+    )
+)
+
+# Words after a two-country compound that show it is the countries (日中関係, 日比の防衛協力):
+# needed only where the compound also reads as a common word (日中 is also "daytime").
+RELATION_WORDS: frozenset[str] = frozenset(
+    _words(
+        """
+    関係 首脳 会談 首脳会談 外相 外相会談 両国 両政府 間 同盟 協力 対立 摩擦 貿易 交渉 協議
+    合意 共同 合同 友好 国交 条約 協定 戦争 演習 連携 経済 外交 防衛 安保 安全保障 対話 通商
+    国境 首脳会議 外交関係 関税 連合 枠組み 3カ国 3か国 三カ国 2国間 二国間
+    """
+    )
+)
+
+# Words after a two-country compound that make it the name of a past event (日露戦争, 日中戦争):
+# no mention of the countries today.
+EVENT_WORDS: frozenset[str] = frozenset(_words("戦争 事変 戦役 紛争"))
+
+# Words after a country (or its abbreviation) that make a name of the government, not a new
+# organisation: カナダ政府 is a mention of カナダ.
+GOVERNMENT_WORDS: frozenset[str] = frozenset(_words("政府 当局 政権"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from workers.extract.features import shape
-from workers.extract.lexicon import DIRECTIONS, TITLES
+from workers.extract.lexicon import DIRECTIONS, NAME_HEADS, PERSON_TITLES, TITLES
 from workers.extract.model import Span
 from workers.extract.tokens import Tokens
 
@@ -25,6 +25,7 @@ _CLOSE = ")）」』】］]〉》>＞"
 _OPEN_PARTS = frozenset(_OPEN[i:j] for i in range(len(_OPEN)) for j in range(i, len(_OPEN) + 1))
 _DOTS = ("・", "･")
 _EDGE_POS = ("補助記号", "空白")
+_EVERYDAY_SHAPES = frozenset({"K", "H", "T", "KH", "HK", "TK", "KT"})
 
 
 def _indices(items: list[str], value: str) -> list[int]:
@@ -110,6 +111,89 @@ def strip_titles(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
         if tag == "PER":
             while b - a > 1 and tokens.surface[b - 1] in TITLES:
                 b -= 1
+        out.append((a, b, tag))
+    return out
+
+
+def katakana_name_before_title(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
+    """A katakana word right before a title only people have (メローニ首相, ブリンケン長官) is a
+    person's name when the model left it untagged (foreign names are often unknown to it).
+    Words that Sudachi lists as place names (ロシア大統領) are left alone."""
+    surface = tokens.surface
+    found = PERSON_TITLES.intersection(surface)
+    if not found:
+        return spans
+    taken = {i for a, b, _ in spans for i in range(a, b)}
+    add: list[Span] = []
+    for title in found:
+        for i in _indices(surface, title):
+            k = i - 1
+            if k < 0 or k in taken or shape(surface[k]) != "T" or len(surface[k]) < 2:
+                continue
+            if pos(tokens.pos[k])[2] == "地名":
+                continue
+            add.append((k, i, "PER"))
+    return sorted(spans + add) if add else spans
+
+
+def person_before_title(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
+    """A person's name with a title, taken as an organisation (玉木代表, 泉代表): the model
+    reads 代表 as the head of a body. When every word before the trailing titles is a Sudachi
+    person name, it is a person (strip_titles then cuts the title off)."""
+    surface, tpos = tokens.surface, tokens.pos
+    if TITLES.isdisjoint(surface):
+        return spans
+    out: list[Span] = []
+    for a, b, tag in spans:
+        if tag != "PER" and b - a >= 2 and surface[b - 1] in TITLES:
+            k = b - 1
+            while k > a and surface[k - 1] in TITLES:
+                k -= 1
+            if k > a and all(pos(tpos[i])[2] == "人名" for i in range(a, k)):
+                tag = "PER"
+        out.append((a, b, tag))
+    return out
+
+
+def person_with_post(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
+    """A full person name run into their post, taken as one organisation: 高市早苗経済安全保障
+    担当相, 河野太郎デジタル相. When a span opens with a Sudachi surname and given name and ends
+    in a title or a minister's 相, the person is the name only."""
+    out: list[Span] = []
+    surface, tpos = tokens.surface, tokens.pos
+    for a, b, tag in spans:
+        if tag != "PER" and b - a >= 3:
+            first, second = pos(tpos[a]), pos(tpos[a + 1])
+            last = surface[b - 1]
+            if (
+                first[2:4] == ("人名", "姓")
+                and second[2:4] == ("人名", "名")
+                and (last in TITLES or last.endswith("相"))
+                and pos(tpos[a + 2])[2] != "人名"
+            ):
+                out.append((a, a + 2, "PER"))
+                continue
+        out.append((a, b, tag))
+    return out
+
+
+def common_words_are_not_names(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
+    """An organisation made only of everyday words is no name (温室効果ガス): every word a
+    Sudachi common noun and none of them a word that heads a name (党, 機構, 基金, 銀行 ...,
+    lexicon.NAME_HEADS), one of them in kanji and none with latin letters or digits (MBSテレビ,
+    パンダネット are brands). One-word spans are left alone (楽天 is also a common noun)."""
+    out: list[Span] = []
+    surface, tpos = tokens.surface, tokens.pos
+    for a, b, tag in spans:
+        if (
+            tag == "ORG"
+            and b - a >= 2
+            and all(pos(tpos[i])[:2] == ("名詞", "普通名詞") for i in range(a, b))
+            and not any(surface[i] in NAME_HEADS for i in range(a, b))
+            and any(shape(surface[i]) == "K" for i in range(a, b))
+            and all(shape(surface[i]) in _EVERYDAY_SHAPES for i in range(a, b))
+        ):
+            continue
         out.append((a, b, tag))
     return out
 
@@ -214,10 +298,37 @@ def direction_places(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Sp
 # The rules in the order they run (see workers.extract.entities for the whole pipeline).
 SPAN_RULES: tuple[SpanRule, ...] = (
     split_open_bracket,
+    katakana_name_before_title,
     join_katakana_dots,
     split_person_prefix,
     place_not_person,
     direction_places,
+    person_with_post,
+    person_before_title,
+    common_words_are_not_names,
     strip_titles,
     drop_punctuation_edges,
 )
+
+
+# --- rules over entity rows (character offsets), after the rows are built ---------------------
+
+#: (text, type, start, end, normalized), as entities.EntityRow
+Row = tuple[str, str, int, int, str]
+#: Titles of two characters or more, longest first (a person row ending in one loses it).
+_TITLE_ENDS = tuple(sorted((t for t in TITLES if len(t) >= 2), key=len, reverse=True))
+
+
+def titles_inside_words(rows: list[Row]) -> list[Row]:
+    """A person's name ends before a title even when Sudachi made name and title one word
+    (トランプ大統領 is one dictionary entry, so strip_titles, which cuts whole words, cannot)."""
+    out = rows
+    for i, (text, kind, start, end, normalized) in enumerate(rows):
+        if kind == "PERSON" and text.endswith(_TITLE_ENDS):
+            title = next(t for t in _TITLE_ENDS if text.endswith(t))
+            if len(text) - len(title) >= 2 and not text[: -len(title)].endswith("・"):
+                if out is rows:
+                    out = list(rows)
+                name = normalized[: -len(title)] if normalized.endswith(title) else normalized
+                out[i] = (text[: -len(title)], kind, start, end - len(title), name)
+    return out

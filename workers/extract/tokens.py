@@ -171,6 +171,8 @@ class Tokenizer:
         # The six-field Sudachi POS of an id (ids differ between dictionary builds). A dict's
         # own lookup: the rules call it often, and a hit runs no Python code.
         self.pos_name: Callable[[int], tuple[str, ...]] = self._pos_names.__getitem__
+        # Every dictionary entry of a surface (SudachiPy >= 0.6.9), for the country compounds.
+        self.lookup: Callable[[str], Any] | None = getattr(self._dict, "lookup", None)
 
     def typed(self, text: str, fill: Fill) -> Tokens:
         """Tokens of a text with a type id each; `fill` appends each morpheme's surface, POS id

@@ -147,6 +147,7 @@ class TableSnapshot:
         self._owned: set[int] = set()
         self._partition_of: dict[str, int] = {}  # murmur2 in Python: once per key
         self._cost = 0.0  # seconds the last items() scan took
+        self.generation = 0  #: bumped by every new scan (what a cache built on items keys on)
         #: the key count (``size``), with the same ttl, and recounted on a rebalance
         self.sizes = TableSize(table, ttl, owned=owned, key_owned=self._key_owned)
 
@@ -165,6 +166,7 @@ class TableSnapshot:
                 (k, v) for k, v in self.table.items() if v and self._partition(k) in owned
             ]
             self._at, self._cost = now, time.monotonic() - now
+            self.generation += 1
             self.sizes.record(len(self._items), now, self._cost, owned)
         return self._items
 

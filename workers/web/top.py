@@ -72,7 +72,12 @@ def run(
     limit: int,
     window: str | None,
     out: TextIO = sys.stdout,
+    origin: str | None = None,
 ) -> int:
+    """Print the table; on failure one line on stderr and a non-zero status.
+
+    ``origin`` says where ``url`` came from (``--url``, a running ``newsflow up``, ...).
+    """
     try:
         body = fetch_top(url, entity_type, limit, window)
     except urllib.error.HTTPError as err:
@@ -80,7 +85,12 @@ def run(
         print(f"newsflow top: {url} answered {err.code}: {detail}", file=sys.stderr)
         return 2
     except OSError as err:
-        print(f"newsflow top: cannot reach {url}: {err}", file=sys.stderr)
+        where = f"{url} ({origin})" if origin else url
+        print(
+            f"newsflow top: no worker answers at {where}: {getattr(err, 'reason', err)}; "
+            "start one with `newsflow up`, or name yours with --url",
+            file=sys.stderr,
+        )
         return 1
     print(render(body), file=out)
     return 0

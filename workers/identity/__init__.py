@@ -1,0 +1,67 @@
+"""Entity identity: one key per real-world entity, across the ways the news writes it.
+
+Pure code, no Kafka: the extract stage (live and ``newsflow extract``) gives every entity a
+``key`` and ``canonical`` name here; the web views merge count keys through the same alias
+book at read time (docs/entity-identity.md).
+
+    rows of one article --article.group--> article keys (known names, brackets, abbreviations)
+        --AliasBook.root--> keys (what earlier articles taught) ; the article's evidence
+        --AliasBook.add--> the book (and, live, the ``aliases`` GlobalTable)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from workers.identity.article import ArticleEntities, Row, group, mention_of
+from workers.identity.book import AliasBook, split_key
+from workers.identity.known import KnownNames, known_names
+
+__all__ = ["AliasBook", "Identity", "KnownNames", "known_names", "split_key"]
+
+
+class Identity:
+    """Keys for the entities of one article after another, learning as it goes.
+
+    ``learn=False``: the book is only read (keys then depend on each article alone and the
+    known-name tables, not on the order articles come in). ``on_learn`` is called with the
+    entries an article added (the worker writes them to its ``aliases`` table)."""
+
+    def __init__(
+        self,
+        book: AliasBook | None = None,
+        learn: bool = True,
+        on_learn: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        self.book = book if book is not None else AliasBook()
+        self.learn = learn
+        self.on_learn = on_learn
+
+    def entities(self, text: str, rows: Sequence[Row]) -> tuple[list[dict[str, Any]], list[str]]:
+        """The article's entities as records (``text, type, start, end, normalized, key,
+        canonical``) and the alias-book entries it added (new ones only). The book learns from
+        the article first, so an alias the article defines holds for the article itself."""
+        if not rows:
+            return [], []
+        book = self.book
+        if len(rows) == 1:  # one name: no grouping (a third of news sentences)
+            m = mention_of(rows[0], book.known)
+            article = ArticleEntities([m.kind], [m.key], m.evidence)
+        else:
+            article = group(text, rows, book.known)
+        new = book.update(article.evidence) if self.learn and article.evidence else []
+        if new and self.on_learn is not None:
+            self.on_learn(new)
+        root, cached = book.root, book.cached_root
+        out: list[dict[str, Any]] = []
+        append = out.append
+        for (name, _, start, end, normalized), kind, key in zip(
+            rows, article.kinds, article.keys, strict=True
+        ):
+            key = cached(key) or root(key)
+            append(
+                {"text": name, "type": kind, "start": start, "end": end,
+                 "normalized": normalized, "key": key, "canonical": key.partition(":")[2]}
+            )  # fmt: skip
+        return out, new
