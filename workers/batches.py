@@ -1,17 +1,18 @@
 """What the batched agents share: taking events in batches, and tables written for one of them.
 
-Acknowledgement (faust-streaming 0.15.3, ``Stream.take_events``, and ``take_ready`` below, which
-keeps its buffering and acking): the events of a batch are acked in the generator's
-``finally``, i.e. when the agent asks for the next batch, after its loop body has run for this
-one. Acked offsets are committed later by the consumer, which first
-flushes the producer. So an output sent (``await topic.send``) in the loop body is in the
-producer's buffer before its input is acked, and flushed before that offset is committed; a
-SIGKILL in the middle of a batch commits nothing of that batch (it is processed again after the
-restart). Records still waiting in the take buffer are not acked either.
+Done and acked (faust-streaming 0.15.3, ``Stream.take_events`` and ``take_ready`` below, which
+keeps its buffering): the events of a batch are marked done for the offset ledger
+(``workers.consumer``) when the agent asks for the next batch, i.e. after its loop body ran
+for this one, and Faust-acked then too (Faust's acks only let a rebalance or a stop wait for
+them). The loop body returns only once what it sent is acknowledged by the broker
+(``workers.sinks.Outbox``), and the consumer commits a done offset only once everything sent
+before the commit is delivered. A SIGKILL in the middle of a batch commits nothing of that
+batch (it is processed again after the restart). Records still waiting in the take buffer are
+not done either.
 
-The loop body must not let an exception escape: the agent would stop, and once the dropped
-generator is closed its ``finally`` would ack the rest of the batch unprocessed. Records are
-caught one by one; ``settle_batch`` is the net under that (a bug in the batch code itself).
+The loop body must not let an exception escape: the agent would stop, and the dropped
+generator would leave the batch not done (Faust-acked all the same). Records are caught one by
+one; ``settle_batch`` is the net under that (a bug in the batch code itself).
 """
 
 from __future__ import annotations
