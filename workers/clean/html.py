@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from workers.clean import readable
 from workers.clean.boilerplate import find_body, prose_bounds, word_units
+from workers.clean.markup import bound_markup
 from workers.clean.metadata import PageMeta, normalize_published, strip_site_name
 from workers.clean.normalize import page_lines
 
@@ -126,7 +127,11 @@ def parse(html: str) -> LexborHTMLParser:
 
 def extract_page(html: str) -> tuple[PageMeta, list[str]]:
     """Metadata and article lines of a page, from one parse: the structural extractor, or
-    Resiliparse when the extractor falls back to the whole body (it found no container)."""
+    Resiliparse when the extractor falls back to the whole body (it found no container).
+
+    Both parsers get the markup with its nesting, formatting elements and attributes bounded
+    first (``markup.bound_markup``): their tree building is superlinear past those bounds."""
+    html = bound_markup(html).html
     tree = parse(html)
     meta = html_meta(tree)
     found = readable.extract(tree, meta.title)
