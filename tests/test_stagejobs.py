@@ -6,7 +6,7 @@ import pickle
 
 from workers.extract import Entity, get_extractor
 from workers.records import enriched_record, mention_counts
-from workers.stagejobs import extract_job
+from workers.stagejobs import clean_job, extract_job
 
 TEXT = (
     "岸田文雄首相は東京で記者会見し、トヨタ自動車と日本銀行の方針について述べた。"
@@ -33,3 +33,10 @@ def test_enriched_record_from_rows_is_the_one_from_entities() -> None:
     assert any(n > 1 for n in record["mentions"].values())  # a repeated entity is counted
     assert record["timestamps"]["produced"] == 1.0 and "enriched" in record["timestamps"]
     assert cleaned["timestamps"] == {"produced": 1.0, "cleaned": 2.0}  # input left alone
+
+
+def test_clean_job_sends_what_was_truncated() -> None:
+    text, _, _, truncated = clean_job("市は二十日、発表した。\n" + "漢" * 30_000, "text/plain")
+    assert text.endswith("漢" * 20_000)
+    assert truncated == {"line_chars": {"lines": 1, "original": 30_000, "kept": 20_000}}
+    assert clean_job("市は二十日、新しい図書館を開くと発表した。", "text/plain")[3] is None

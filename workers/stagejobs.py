@@ -6,14 +6,18 @@ do only the CPU-bound part, which is what needs a hard time bound.
 
 from __future__ import annotations
 
+from typing import Any
+
 from workers.clean import clean_page
 from workers.extract import EntityRow, get_extractor
 
 
-def clean_job(body: str, content_type: str | None) -> tuple[str, str | None, str | None]:
-    """(text, title, published_at) of one page."""
+def clean_job(
+    body: str, content_type: str | None
+) -> tuple[str, str | None, str | None, dict[str, Any] | None]:
+    """(text, title, published_at, truncated) of one page."""
     page = clean_page(body, content_type)
-    return page.text, page.title, page.published_at
+    return page.text, page.title, page.published_at, page.truncated
 
 
 def extract_job(text: str) -> list[EntityRow]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from workers.clean.truncation import Truncation
+
 _SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
 
 
@@ -29,15 +31,30 @@ def normalize_line(line: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-#: Texts are cut to this many lines, and each line to this many characters (bounded work).
+#: Texts are cut to this many lines, and each line to this many characters (bounded work);
+#: what is cut is said in the record (``truncation.Truncation``).
 MAX_LINES = 5000
 MAX_LINE_CHARS = 20000
 
 
-def page_lines(text: str) -> list[str]:
-    """Normalized, non-empty lines of a text, bounded in count and length."""
-    lines = (normalize_line(line[:MAX_LINE_CHARS]) for line in text.splitlines()[:MAX_LINES])
-    return [line for line in lines if line]
+def page_lines(text: str, cuts: Truncation | None = None) -> list[str]:
+    """Normalized, non-empty lines of a text, bounded in count and length (cuts reported to
+    ``cuts``)."""
+    raw = text.splitlines()
+    if len(raw) > MAX_LINES:
+        if cuts is not None and any(not line.isspace() for line in raw[MAX_LINES:] if line):
+            cuts.lines(len(raw), MAX_LINES)
+        raw = raw[:MAX_LINES]
+    out = []
+    for line in raw:
+        if len(line) > MAX_LINE_CHARS:
+            if cuts is not None and not line[MAX_LINE_CHARS:].isspace():
+                cuts.line(len(line), MAX_LINE_CHARS)
+            line = line[:MAX_LINE_CHARS]
+        line = normalize_line(line)
+        if line:
+            out.append(line)
+    return out
 
 
 def join_lines(lines: list[str]) -> str:

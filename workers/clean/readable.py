@@ -83,8 +83,11 @@ MIN_ARTICLE_CHARS = 500
 CJK_CHAR_WEIGHT = 3
 #: Nodes deeper than this are flattened into their ancestor (bounded recursion and work).
 MAX_DEPTH = 200
-#: At most this many DOM nodes are copied (bounded time on huge pages).
+#: At most this many DOM nodes are copied, and at most ``MAX_VISITED`` DOM nodes (elements and
+#: text, flattened or not) looked at (bounded time on huge pages); the cut is said in the
+#: record (``truncated.elements``).
 MAX_NODES = 60_000
+MAX_VISITED = 500_000
 
 STRIP_UNLIKELY, WEIGHT_CLASSES, CLEAN_CONDITIONALLY = 1, 2, 4
 _ALL_FLAGS = STRIP_UNLIKELY | WEIGHT_CLASSES | CLEAN_CONDITIONALLY
@@ -192,7 +195,13 @@ def _class_hints(match: str) -> tuple[bool, bool]:
 
 
 def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
-    """Copy the DOM below ``root`` into a compact tree; returns its nodes in document order.
+    """The nodes of ``build_tree`` (document order)."""
+    return build_tree(root, prune_unlikely)[0]
+
+
+def build_tree(root: LexborNode, prune_unlikely: bool) -> tuple[list[Node], bool]:
+    """Copy the DOM below ``root`` into a compact tree; returns its nodes in document order,
+    and whether the whole DOM was copied (False: a size bound stopped it).
 
     Hidden subtrees are left out, and so are unlikely candidates (class/id/role of page
     furniture; <nav>, <aside>, <footer>) when ``prune_unlikely``: most of a page's markup is
@@ -200,15 +209,19 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
     are flattened into their parent: they change no score (text under <a> counts as link
     text of the parent). Iterative (no recursion limit on
     deep pages); nodes past ``MAX_DEPTH`` are flattened too, and copying stops after
-    ``MAX_NODES`` nodes."""
+    ``MAX_NODES`` nodes or ``MAX_VISITED`` DOM nodes."""
     top = Node(root.tag or "body", None, 0)
     nodes = [top]
     # (next DOM node to copy, the tree node it goes into, link weight of the text there)
     stack: list[tuple[LexborNode | None, Node, float]] = [(root.first_child, top, 0.0)]
+    visits_left = MAX_VISITED
     while stack:
         dom, parent, link = stack.pop()
         if dom is None:
             continue
+        visits_left -= 1
+        if not visits_left:
+            return nodes, False
         stack.append((dom.next, parent, link))
         tag = dom.tag
         if tag == "-text":
@@ -227,7 +240,7 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
         if tag is None or tag[0] == "-" or tag in _SKIP:
             continue
         if len(nodes) >= MAX_NODES:
-            break
+            return nodes, False
         if prune_unlikely and tag in _SECTIONING_FURNITURE:
             continue
         match = role = ""
@@ -271,7 +284,7 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
         parent.ekids.append(node)
         if tag not in _LEAF:
             stack.append((dom.first_child, node, link))
-    return nodes
+    return nodes, True
 
 
 def total_up(nodes: list[Node], dead: set[int]) -> None:
@@ -716,9 +729,13 @@ class Extraction:
     lines: list[str]
     chars: float
     fallback_body: bool
+    #: False when the tree the lines come from was cut by ``MAX_NODES`` / ``MAX_VISITED``;
+    #: ``elements`` is how many elements it holds.
+    complete: bool = True
+    elements: int = 0
 
 
-def _attempt(nodes: list[Node], base_dead: set[int], flags: int) -> Extraction:
+def _attempt(nodes: list[Node], base_dead: set[int], flags: int, complete: bool) -> Extraction:
     dead = set(base_dead)
     total_up(nodes, dead)
     top = pick_top(score_candidates(nodes, dead, flags), flags)
@@ -731,7 +748,7 @@ def _attempt(nodes: list[Node], base_dead: set[int], flags: int) -> Extraction:
         fallback = False
     prep_article(parts, nodes, dead, flags)
     chars = sum(p.chars for p in parts if p.i not in dead)
-    return Extraction(render(parts, dead), chars, fallback)
+    return Extraction(render(parts, dead), chars, fallback, complete, len(nodes))
 
 
 def extract(html: str | LexborHTMLParser, title: str | None = None) -> Extraction:
@@ -743,16 +760,17 @@ def extract(html: str | LexborHTMLParser, title: str | None = None) -> Extractio
     if root is None:
         return Extraction([], 0.0, True)
     best: Extraction | None = None
-    pruned: list[Node] | None = None
-    whole: list[Node] | None = None
+    pruned: tuple[list[Node], bool] | None = None
+    whole: tuple[list[Node], bool] | None = None
     for flags in (_ALL_FLAGS, _ALL_FLAGS & ~STRIP_UNLIKELY, CLEAN_CONDITIONALLY, 0):
         if flags & STRIP_UNLIKELY:
-            nodes = pruned = pruned or build(root, prune_unlikely=True)
+            copied = pruned = pruned or build_tree(root, prune_unlikely=True)
         else:
-            nodes = whole = whole or build(root, prune_unlikely=False)
+            copied = whole = whole or build_tree(root, prune_unlikely=False)
+        nodes, complete = copied
         dead: set[int] = set()
         _drop_title_and_byline(nodes, title, dead)
-        result = _attempt(nodes, dead, flags)
+        result = _attempt(nodes, dead, flags, complete)
         if result.chars >= MIN_ARTICLE_CHARS:
             return result
         if best is None or result.chars > best.chars:
