@@ -661,6 +661,9 @@ def prep_article(parts: list[Node], nodes: list[Node], dead: set[int], flags: in
 
 #: Marks block boundaries while rendering (NUL never survives HTML parsing).
 _BLOCK_BREAK = "\x00"
+#: The control characters ``normalize.CONTROLS`` but the block mark: removed here because
+#: ``split()`` below would turn some of them (VT, the separators, NEL) into spaces first.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def render(parts: list[Node], dead: set[int]) -> list[str]:
@@ -680,7 +683,10 @@ def render(parts: list[Node], dead: set[int]) -> list[str]:
         out.append(_BLOCK_BREAK)
         stack.append(_BLOCK_BREAK)
         stack.extend(reversed(item.kids))
-    lines = (" ".join(line.split()) for line in "".join(out).split(_BLOCK_BREAK))
+    text = "".join(out)
+    if _CONTROL.search(text):  # removed, not spaces: they sit inside words (normalize.py)
+        text = _CONTROL.sub("", text)
+    lines = (" ".join(line.split()) for line in text.split(_BLOCK_BREAK))
     return [line for line in lines if line]
 
 
