@@ -57,6 +57,15 @@ def test_a_page_with_no_text_left_is_an_empty_text_error(
     assert "no article text" in err.value.reason and f"{len(body):,}" in err.value.reason
 
 
+def test_an_empty_text_after_a_cut_says_the_cut() -> None:
+    """A page whose text lies past the page bound reads as empty: the reason says why."""
+    body = "<html><body><script>" + "var a=1;" * 300_000 + "</script><p>市は発表した。</p>"
+    with pytest.raises(RecordError) as err:
+        clean_job(body, "text/html")
+    assert err.value.error_class == "empty_text"
+    assert "cut by page_chars" in err.value.reason and "2097152" in err.value.reason
+
+
 def test_clean_job_sends_what_was_truncated() -> None:
     text, _, _, truncated = clean_job("市は二十日、発表した。\n" + "漢" * 30_000, "text/plain")
     assert text.endswith("漢" * 20_000)

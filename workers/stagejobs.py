@@ -13,13 +13,17 @@ from workers.contracts import RecordError
 from workers.extract import EntityRow, get_extractor
 
 
-def empty_text(chars: int, what: str) -> RecordError:
-    """The dead letter's error for a page with no text left (``empty_text``)."""
-    return RecordError(
-        "empty_text",
+def empty_text(chars: int, what: str, truncated: dict[str, Any] | None = None) -> RecordError:
+    """The dead letter's error for a page with no text left (``empty_text``); when a size
+    bound cut the page, the reason says so (the text may have been past the cut)."""
+    reason = (
         f"no article text: the {what} of {chars:,} characters holds none after cleaning "
-        "(markup, scripts, symbols, emoji or control characters only)",
+        "(markup, scripts, symbols, emoji or control characters only)"
     )
+    if truncated:
+        cuts = ", ".join(f"{k} {v}" for k, v in truncated.items())
+        reason = f"no article text in what was read of the {what}: cut by {cuts}"
+    return RecordError("empty_text", reason)
 
 
 def clean_job(
@@ -29,7 +33,7 @@ def clean_job(
     is an ``empty_text`` error (dead-lettered), not an empty record."""
     page = clean_page(body, content_type)
     if not page.text.strip():
-        raise empty_text(len(body), f"{content_type or 'page'} body")
+        raise empty_text(len(body), f"{content_type or 'page'} body", page.truncated)
     return page.text, page.title, page.published_at, page.truncated
 
 
