@@ -115,6 +115,7 @@ class Timing:
     clean_s: float | None
     text_chars: int
     keeps_marker: bool
+    truncated: str  # the record's truncated keys ("-" none, "?" a build without them)
 
 
 def _time_page(page: Adversarial, body: str) -> Timing:
@@ -140,8 +141,10 @@ def _time_page(page: Adversarial, body: str) -> Timing:
     t0 = time.perf_counter()
     cleaned = clean_page(body, page.content_type)
     clean_s = time.perf_counter() - t0
+    cut = getattr(cleaned, "truncated", "?")
+    said = ", ".join(cut) if isinstance(cut, dict) else "-" if cut is None else "?"
     return Timing(page.name, len(body), bound_s, parse_s, clean_s, len(cleaned.text),
-                  MARKER in cleaned.text)  # fmt: skip
+                  MARKER in cleaned.text, said)  # fmt: skip
 
 
 def _child(page: Adversarial, out: Any) -> None:
@@ -174,17 +177,19 @@ def _secs(x: float | None) -> str:
 
 def render(rows: list[tuple[Adversarial, Timing | None]], deadline_s: float) -> str:
     lines = [
-        "| page | chars | bound markup s | parse s | clean_page s | text chars | marker kept |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| page | chars | bound markup s | parse s | clean_page s | text chars | marker kept "
+        "| truncated |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for page, t in rows:
         if t is None:
             over = f"over {deadline_s:.0f}"
-            lines.append(f"| {page.name}: {page.what} | - | - | - | {over} | - | - |")
+            lines.append(f"| {page.name}: {page.what} | - | - | - | {over} | - | - | - |")
             continue
         lines.append(
             f"| {page.name}: {page.what} | {t.chars:,} | {_secs(t.bound_s)} | {_secs(t.parse_s)} "
-            f"| {_secs(t.clean_s)} | {t.text_chars:,} | {'yes' if t.keeps_marker else 'NO'} |"
+            f"| {_secs(t.clean_s)} | {t.text_chars:,} | {'yes' if t.keeps_marker else 'NO'} "
+            f"| {t.truncated} |"
         )
     return "\n".join(lines) + "\n"
 
