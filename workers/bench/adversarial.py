@@ -17,6 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from workers.bench.corpus import NER_DEV, generate_pages
+
 JA = "東京都の山田太郎知事は大阪で記者会見を開いた。"
 #: A sentence the cleaner must keep in every page below (it is the only prose there).
 MARKER = "横浜市の新しい図書館は来月開館する予定だと市の担当者が説明した。"
@@ -194,8 +198,44 @@ def render(rows: list[tuple[Adversarial, Timing | None]], deadline_s: float) -> 
     return "\n".join(lines) + "\n"
 
 
+CLEANING_DEV = NER_DEV.parents[1] / "cleaning-dev" / "pages.jsonl"
+
+
+def normal_pages() -> str:
+    """What the markup bounds cost on ordinary pages, and that they leave them alone:
+    cleaning-dev's HTML pages (when ../shared is there) and 300 bench-corpus pages."""
+    try:
+        from workers.clean.markup import bound_markup
+    except ImportError:  # a build from before the bounds
+        return ""
+    sets: list[tuple[str, list[str]]] = []
+    if CLEANING_DEV.exists():
+        rows = (orjson.loads(line) for line in CLEANING_DEV.read_bytes().splitlines())
+        sets.append(("cleaning-dev", [r["html"] for r in rows if r.get("html")]))
+    sets.append(("bench corpus", [p["body"] for p in generate_pages(300, 1, "html")]))
+    lines = []
+    for name, pages in sets:
+        changed = sum(bound_markup(html).html is not html for html in pages)
+        best = min(_cpu_per_page(bound_markup, pages) for _ in range(3))
+        size = sum(map(len, pages)) // len(pages)
+        lines.append(
+            f"markup bounds on {len(pages)} {name} pages ({size:,} chars on average): "
+            f"{best * 1000:.3f} CPU-ms a page, {changed} page(s) changed"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _cpu_per_page(fn: Callable[[str], Any], pages: list[str]) -> float:
+    t0 = time.process_time()
+    for html in pages:
+        fn(html)
+    return (time.process_time() - t0) / len(pages)
+
+
 def run(deadline_s: float = 10.0, names: list[str] | None = None) -> str:
-    """Time every page (or the named ones); returns the Markdown table."""
+    """Time every page (or the named ones); returns the Markdown table, and the bounds' cost
+    on ordinary pages when every page was asked for."""
     chosen = [p for p in PAGES if not names or p.name in names]
     rows = [(page, time_page(page, deadline_s)) for page in chosen]
-    return render(rows, deadline_s)
+    table = render(rows, deadline_s)
+    return table if names else table + "\n" + normal_pages()
