@@ -214,6 +214,7 @@ typedef struct {
     uint8_t ip;        /* 1 HTML integration point, 2 MathML text integration point */
     int8_t fmt;        /* formatting entry index when this element holds a list entry, -1 */
     uint8_t marker_el; /* its insertion put a marker on the list */
+    uint8_t colmode;   /* a <template> whose contents are in "in column group" mode */
 } Entry;
 
 /* Lexbor's list of active formatting elements, as levels: a marker (pushed with td, th,
@@ -425,6 +426,7 @@ static void push(Model *m, int id, int ns, int fid, int ip) {
     e->level = -1;
     e->gen = 0;
     e->marker_el = !ns && (fl & N_MARKER);
+    e->colmode = 0;
     if (e->marker_el && m->nlevels < MAX_LEVELS) {
         Level *lv = &m->levels[m->nlevels++];
         memset(lv, 0, sizeof(*lv));
@@ -471,8 +473,11 @@ static void pop(Model *m) {
     m->head[e->id] = e->prev_same;
     off_stack(m, e);
     if (e->marker_el && m->nlevels > 1) {
+        /* one clear per operation: closing a cell or caption, or the end tag of a marker
+         * element (which pops a cell inside it without a clear of its own) */
         int k = kind_of(e->id);
-        if (k == K_CELL || k == K_CAPTION || m->sp - 1 == m->clear_for) m->nlevels--;
+        int cell = (k == K_CELL || k == K_CAPTION) && m->clear_for < 0;
+        if (cell || m->sp - 1 == m->clear_for) m->nlevels--;
     }
     m->sp--;
 }
@@ -1119,6 +1124,14 @@ static int start_tag(Model *m, int id, Py_ssize_t lt, Py_ssize_t gt, const TagIn
     }
     uint16_t fl = flags_of(id);
     if (fl & N_IGNORED) return 0;
+    if (!t->ns && t->id == ID_TEMPLATE && (t->colmode || id == ID_COL)) {
+        /* a <col> right in a template puts its contents in "in column group" mode, where
+         * every start tag but <col> and <template> is ignored (no raw text either) */
+        if (k != K_TEMPLATE) {
+            t->colmode = 1;
+            return 0;
+        }
+    }
     if (k == K_SVG || k == K_MATH) {
         if (m->sp + (CUR(m)->total - CUR(m)->on_total) >= m->max_depth) {
             m->elements_cut++;
@@ -1234,6 +1247,7 @@ static int start_tag(Model *m, int id, Py_ssize_t lt, Py_ssize_t gt, const TagIn
 /* An end tag: foreign rules while the current node is foreign, then HTML rules. */
 static void end_tag_any(Model *m, int id) {
     if (m->dropped[id] > 0) return; /* the caller cuts it */
+    if (!top(m)->ns && top(m)->colmode && id != ID_TEMPLATE) return; /* ignored there */
     if (in_foreign(m) && (id == ID_P || id == ID_BR)) {
         /* </p> and </br> leave foreign content, then the HTML rules apply */
         while (m->sp > 2 && top(m)->ns && !top(m)->ip) pop(m);
