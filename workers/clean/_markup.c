@@ -1389,7 +1389,17 @@ static PyObject *bound(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         i = gt;
         if (raw >= 0) {
             if (kind_of(raw) == K_PLAINTEXT) break;
-            i = kind_of(raw) == K_SCRIPT ? script_end(&m, gt) : raw_text_end(&m, gt, KNOWN[raw].name);
+            Py_ssize_t r = kind_of(raw) == K_SCRIPT ? script_end(&m, gt)
+                                                    : raw_text_end(&m, gt, KNOWN[raw].name);
+            if (r >= n) break;
+            /* its end tag ends the raw text element, which the model never pushed: it is
+             * consumed here, not taken for the end of some other element of that name */
+            TagInfo end_info;
+            Py_ssize_t after = tag_attributes(&m, r + 2 + (Py_ssize_t)strlen(KNOWN[raw].name),
+                                              K_OTHER, &end_info);
+            if (after == -2) goto done;
+            if (after < 0) break;
+            i = after;
         }
     }
     if (flush_cut(&m) < 0) goto done;
