@@ -90,7 +90,7 @@ static const Known KNOWN[] = {
     {"dd", SP | CP | BO, K_DD},
     {"desc", 0, K_SVG_IP},
     {"details", BE | CP, K_OTHER},
-    {"dialog", BE | CP, K_OTHER},
+    {"dialog", N_BLOCK_END | CP, K_OTHER}, /* not "special" */
     {"dir", BE | CP, K_OTHER},
     {"div", BE | CP | BO | N_ADP, K_OTHER},
     {"dl", BE | CP | BO, K_OTHER},
