@@ -20,6 +20,7 @@ from workers.contracts import validator
 
 JA = "東京都の山田太郎知事は大阪で記者会見を開いた。"
 GOOD = {"url": "https://example.test/ok", "body": JA * 3}
+SENTENCES = "北海道の鈴木一郎さんは札幌市で新しい店を開いた。政府は来年度の予算案を閣議決定した。"
 
 
 def _html_deep(n: int) -> str:
@@ -29,6 +30,8 @@ def _html_deep(n: int) -> str:
 # key -> (raw value, expected outcome: an error_class, or PROCESSED)
 PROCESSED = "processed"
 BOUNDED = "processed, or dead-lettered as timeout"  # either way within the stage time bound
+#: too big an output for the broker, or too slow to extract under the test's 3 s stage timeout
+OVERSIZED = "dead-lettered as output_too_large, or as timeout"
 CASES: dict[str, tuple[Any, str]] = {
     "not-json": (b"\x00\x01 this is { not json", "invalid_json"),
     "invalid-utf8": (b'{"url": "https://x.test/a", "body": "\xff\xfe\xfa"}', "invalid_json"),
@@ -53,19 +56,63 @@ CASES: dict[str, tuple[Any, str]] = {
     "null-url": ({"url": None, "body": JA}, "invalid_record"),
     "huge-title": ({"url": "https://x.test/l", "body": JA, "title": "長" * 5000}, "invalid_record"),
     "tombstone": (None, "tombstone"),
-    # Valid, if odd: processed, within the stage time bound (or dead-lettered as timeout).
-    "html-bomb-deep": ({"url": "https://x.test/m", "body": _html_deep(30_000)}, BOUNDED),
+    # Valid, if odd: processed (markup bounded before parsing, workers/clean/markup.py).
+    "html-bomb-deep": ({"url": "https://x.test/m", "body": _html_deep(30_000)}, PROCESSED),
+    "html-100k-nested-divs": ({"url": "https://x.test/m2", "body": _html_deep(100_000)}, PROCESSED),
+    # 60,000 paragraphs read (the rest said in `truncated`), one entity each: an enriched record
+    # of 5 MB, over the broker's 1 MB default, is a dead letter rather than a failed send
     "html-100k-elements": (
         {
             "url": "https://x.test/n",
             "body": "<html><body>" + "<p>東京</p>" * 100_000 + "</body></html>",
         },
-        BOUNDED,
+        OVERSIZED,
     ),
     "over-sudachi-line": ({"url": "https://x.test/o", "body": JA * 3000}, PROCESSED),
     "escaped-control-chars": (
         {"url": "https://x.test/p", "body": "東京\u0000\u0007で\u001b会見\u200bした。" + JA},
         PROCESSED,
+    ),
+    "control-chars-in-sentences": (
+        {
+            "url": "https://x.test/p2",
+            "body": "".join(c + "\x00\x07\x1b\x1f"[i % 4] for i, c in enumerate(SENTENCES)),
+        },
+        PROCESSED,
+    ),
+    # Text cut by a size bound: processed, the cut said in ``truncated``.
+    "line-200kb-no-punctuation": (
+        {"url": "https://x.test/t1", "body": JA + "\n" + "あ" * 200_000},
+        PROCESSED,
+    ),
+    "line-1mb-kanji": ({"url": "https://x.test/t2", "body": JA + "\n" + "漢" * 333_333}, PROCESSED),
+    "line-3mb-kanji": (
+        {"url": "https://x.test/t3", "body": JA + "\n" + "漢" * 1_000_000},
+        PROCESSED,
+    ),
+    "entity-expansion": (
+        {
+            "url": "https://x.test/t4",
+            "content_type": "text/html",
+            "body": f"<html><body><p>{JA}</p><p>"
+            + "&#x5CB8;&#x7530;" * 10_004
+            + "</p></body></html>",
+        },
+        PROCESSED,
+    ),
+    # No text left after cleaning: dead-lettered, not enriched empty.
+    "emoji-only": ({"url": "https://x.test/e1", "body": "😀🎉👍" * 100}, "empty_text"),
+    "script-only": (
+        {
+            "url": "https://x.test/e2",
+            "content_type": "text/html",
+            "body": "<html><head><script>var a = 1;</script></head><body></body></html>",
+        },
+        "empty_text",
+    ),
+    "controls-only": (
+        {"url": "https://x.test/e3", "body": "\x00\x01\x07\x1b\x7f" * 200},
+        "empty_text",
     ),
     "non-japanese": (
         {"url": "https://x.test/q", "body": "The mayor met the press. " * 20},
@@ -102,7 +149,8 @@ def bad_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory):
         want_good = {g["id"] for g in goods[: len(CASES)]} | {"dup-1"}
         processed = {k for k, (_, outcome) in CASES.items() if outcome == PROCESSED}
         bounded = {k for k, (_, outcome) in CASES.items() if outcome == BOUNDED}
-        strict_dead = set(CASES) - processed - bounded
+        oversized = {k for k, (_, outcome) in CASES.items() if outcome == OVERSIZED}
+        strict_dead = set(CASES) - processed - bounded - oversized
         seen: dict[str, list[Any]] = {"enriched": [], "dead": []}
 
         def settled() -> bool:
@@ -111,11 +159,13 @@ def bad_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory):
             e_keys = {r.key.decode() for r in seen["enriched"] if r.key}
             d_keys = {r.key.decode() for r in seen["dead"] if r.key}
             e_urls = {orjson.loads(r.value)["url"] for r in seen["enriched"] if r.value}
+            d_urls = _letter_urls(json_values(seen["dead"]))
             return (
                 want_good <= e_keys
                 and all(CASES[k][0]["url"] in e_urls for k in processed)
                 and strict_dead <= d_keys
                 and all(k in d_keys or CASES[k][0]["url"] in e_urls for k in bounded)
+                and all(CASES[k][0]["url"] in d_urls for k in oversized)
             )
 
         def watch(name: str) -> Any:
@@ -142,12 +192,27 @@ def bad_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory):
         worker.stop()
 
 
+def _letter_urls(letters: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Dead letters of the extract stage by the URL in their original (a cleaned record, keyed
+    by article id, not by the raw record's key)."""
+    by_url: dict[str, list[dict[str, Any]]] = {}
+    for letter in letters:
+        if letter["stage"] == "extract" and letter["original_encoding"] == "utf-8":
+            url = orjson.loads(letter["original"]).get("url")
+            by_url.setdefault(url, []).append(letter)
+    return by_url
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_record_outcome(bad_run, name: str) -> None:
     enriched, dead = bad_run
     _, outcome = CASES[name]
     letters = [d for d in dead if d["source"]["key"] == name]
-    if outcome == BOUNDED:
+    if outcome == OVERSIZED:
+        letters = _letter_urls(dead).get(CASES[name][0]["url"], [])
+        assert [d["error_class"] for d in letters] in (["output_too_large"], ["timeout"])
+        assert CASES[name][0]["url"] not in {r["url"] for r in enriched}
+    elif outcome == BOUNDED:
         assert [d["error_class"] for d in letters] in ([], ["timeout"])
         if not letters:
             assert CASES[name][0]["url"] in {r["url"] for r in enriched}
@@ -163,6 +228,44 @@ def test_bad_record_outcome(bad_run, name: str) -> None:
         validator("deadletter")(letters[0])
         assert letters[0]["error_class"] == outcome
         assert letters[0]["reason"]
+
+
+def _enriched(enriched: list[Any], name: str) -> dict[str, Any]:
+    url = CASES[name][0]["url"]
+    return next(r for r in enriched if r["url"] == url)
+
+
+def test_the_control_character_page_keeps_its_sentences(bad_run) -> None:
+    enriched, _ = bad_run
+    record = _enriched(enriched, "control-chars-in-sentences")
+    assert record["text"] == SENTENCES and record["truncated"] is None
+    assert {("LOCATION", "北海道"), ("PERSON", "鈴木一郎")} <= {
+        (e["type"], e["text"]) for e in record["entities"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "original"),
+    [("line-200kb-no-punctuation", 200_000), ("line-1mb-kanji", 333_333),
+     ("line-3mb-kanji", 1_000_000)],
+)  # fmt: skip
+def test_cut_text_is_said_in_the_enriched_record(bad_run, name: str, original: int) -> None:
+    enriched, _ = bad_run
+    record = _enriched(enriched, name)
+    assert record["truncated"]["line_chars"] == {"lines": 1, "original": original, "kept": 20_000}
+    assert record["text"].startswith(JA) and len(record["text"]) == len(JA) + 1 + 20_000
+    validator("enriched-article")(record)
+
+
+def test_the_entity_expansion_page_gives_no_overlong_entity(bad_run) -> None:
+    from workers.extract.rules import MAX_NAME_CHARS
+
+    enriched, _ = bad_run
+    record = _enriched(enriched, "entity-expansion")
+    assert record["truncated"]["line_chars"]["original"] == 20_008
+    assert record["entities"]
+    assert all(e["end"] - e["start"] <= MAX_NAME_CHARS for e in record["entities"])
+    assert all(len(key) <= MAX_NAME_CHARS + len("ORGANIZATION:") for key in record["mentions"])
 
 
 def test_every_good_page_between_them_is_enriched(bad_run) -> None:

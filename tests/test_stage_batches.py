@@ -101,6 +101,29 @@ async def test_clean_batch_sends_good_records_and_dead_letters_the_rest_with_the
     assert stage.guard.requests == [3]  # one request for the batch's valid records
 
 
+async def test_clean_batch_dead_letters_empty_text_and_counts_truncated_records() -> None:
+    stage, out, dead, stats = _stage(CleanBatch, clean_job, 10_000_000)
+    long_line = "市は二十日、発表した。\n" + "漢" * 30_000
+    events = [
+        event({"id": "emoji", "url": "https://x.test/e", "body": "😀🎉" * 50}),
+        event({"id": "ok", "url": "https://x.test/o", "body": JA}),
+        event({"id": "script", "url": "https://x.test/s", "content_type": "text/html",
+               "body": "<html><body><script>var a = 1;</script></body></html>"}),
+        event({"id": "long", "url": "https://x.test/l", "body": long_line}),
+    ]  # fmt: skip
+    await stage(events)
+    assert [k for k, _ in out.sent] == [b"ok", b"long"]
+    records = {orjson.loads(v)["id"]: orjson.loads(v) for _, v in out.sent}
+    assert records["ok"]["truncated"] is None
+    assert records["long"]["truncated"]["line_chars"]["original"] == 30_000
+    letters = _letters(dead)
+    assert [(d["stage"], d["error_class"]) for d in letters] == [("clean", "empty_text")] * 2
+    assert all("no article text" in d["reason"] for d in letters)
+    assert letters[0]["original"] == events[0].value.decode()  # type: ignore[union-attr]
+    assert stats.truncated == {"line_chars": 1}
+    assert stats.deadletters["empty_text"] == 2 and stats.records_out["clean"] == 2
+
+
 def _cleaned(article_id: str, content_hash: str, text: str = JA) -> dict[str, Any]:
     return {
         "id": article_id, "url": f"https://x.test/{article_id}", "text": text,

@@ -64,3 +64,4 @@ class CleanBatch:
                 finally:
                     open_.done(event)
                 self.stats.records_out["clean"] += 1
+                self.stats.record_truncated(record["truncated"])
