@@ -24,6 +24,24 @@ def bootstrap_of(broker_url: str) -> str:
     return ",".join(p.strip().removeprefix("kafka://") for p in parts if p.strip())
 
 
+def bound_broker_outages(settings: Settings) -> None:
+    """Reconnect back-off with jitter in every Kafka client of this process, and aiokafka's
+    connection errors summarized while the broker is away (``workers.kafka_backoff``,
+    ``workers.brokerlog``); each off when its setting is 0."""
+    from workers import brokerlog, kafka_backoff
+
+    on_reachable = None
+    if settings.broker_outage_log_s > 0:
+        on_reachable = brokerlog.install(settings.broker_outage_log_s).reachable
+    if settings.reconnect_backoff_max_ms > 0 or on_reachable is not None:
+        # (with a zero maximum it only tells the log filter when the broker is back)
+        kafka_backoff.install(
+            settings.reconnect_backoff_ms / 1000,
+            settings.reconnect_backoff_max_ms / 1000,
+            on_reachable=on_reachable,
+        )
+
+
 def run_worker(settings: Settings) -> None:
     """Run the pipeline's Faust worker in the foreground until SIGINT/SIGTERM."""
     import asyncio
@@ -37,6 +55,7 @@ def run_worker(settings: Settings) -> None:
 
     fix_mmap_threshold()  # before the first big buffer (see workers.malloc)
     tune_gc()  # fewer, shorter collections (see workers.gctune)
+    bound_broker_outages(settings)
     pipeline = build_pipeline(settings)
     bootstrap = bootstrap_of(settings.broker)
     asyncio.run(ensure_topics(bootstrap, settings, changelog_topics(pipeline.app)))
