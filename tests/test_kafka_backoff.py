@@ -85,4 +85,5 @@ async def test_a_refused_node_is_retried_at_the_back_off_pace(installed: list[in
 
 async def test_without_it_aiokafka_retries_at_once() -> None:
     """The control: the same loop without the back-off spins (what made the outage log)."""
+    kafka_backoff.uninstall()
     assert await _attempts(0.5) > 50

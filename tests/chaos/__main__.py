@@ -52,7 +52,8 @@ def run_many(args: argparse.Namespace) -> int:
             schedule = draw(seed, args.preset)
             print(f"\n=== run {len(results) + 1}/{len(seeds)}: {schedule.describe()}", flush=True)
             work = root / f"run-{args.preset}-{seed}"
-            result = run(schedule, broker, work, say=lambda s: print(s, flush=True))
+            env = dict(kv.split("=", 1) for kv in args.worker_env)
+            result = run(schedule, broker, work, say=lambda s: print(s, flush=True), worker_env=env)
             results.append(result)
             write_result(result, work / "result.json")
             print(table(result.report.rows()))
@@ -94,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--preset", choices=PRESETS, default="random")
     ap.add_argument("--work-dir", help="where runs keep logs and data (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the work dir of passing runs too")
+    ap.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="add to the workers' environment (repeatable)",
+    )
     ap.add_argument(
         "--seconds", type=float, default=20.0, help="outage: how long the broker is away"
     )

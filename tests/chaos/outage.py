@@ -28,6 +28,7 @@ from tests.chaos.runner import Feeder
 from tests.chaos.schedule import Phase
 from tests.helpers.kafka import create_topic
 from tests.helpers.worker import WorkerProcess
+from workers import kafka_backoff
 from workers.bench.corpus import generate_pages
 from workers.brokers.kafka import KafkaBroker
 
@@ -103,6 +104,7 @@ def measure(broker: KafkaBroker, work: Path, seconds: float, env: dict[str, str]
     probe = Probe(broker.bootstrap)
     feeder = Feeder(broker.bootstrap, raw, pages, (Phase(len(pages), 10.0),))
     worker.start()
+    kafka_backoff.install()  # the feeder's producer must not spin through the stop either
     try:
         feeder.start()
         deadline = time.monotonic() + 120
@@ -146,6 +148,7 @@ def measure(broker: KafkaBroker, work: Path, seconds: float, env: dict[str, str]
             fed=feeder.sent,
         )  # fmt: skip
     finally:
+        kafka_backoff.uninstall()
         if not broker.is_running():
             broker.start()
         worker.stop()

@@ -31,6 +31,7 @@ from tests.chaos.probe import Probe
 from tests.chaos.schedule import Fault, Phase, Schedule
 from tests.helpers.kafka import create_topic, produce, read_topic
 from tests.helpers.worker import WorkerProcess
+from workers import kafka_backoff
 from workers.brokers.kafka import KafkaBroker
 
 #: The raw topic takes the matrix's 10 MB record (a crawler's topic would be set so).
@@ -132,7 +133,7 @@ class Run:
 
     def __init__(
         self, schedule: Schedule, broker: KafkaBroker, work: Path,
-        say: Callable[[str], None] = print,
+        say: Callable[[str], None] = print, worker_env: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
         self.schedule = schedule
         self.broker = broker
@@ -144,6 +145,7 @@ class Run:
             "NEWSFLOW_STAGE_TIMEOUT_S": str(schedule.stage_timeout_s),
             "NEWSFLOW_SESSION_TIMEOUT_S": str(schedule.session_timeout_s),
             "NEWSFLOW_LOG_LEVEL": "info",
+            **(worker_env or {}),
         }
         self.workers = [
             WorkerProcess(broker.bootstrap, work / f"worker{i}", name=self.name,
@@ -392,6 +394,16 @@ class Run:
 
     # -- the run -------------------------------------------------------------------------
     def execute(self) -> RunResult:
+        # The harness's own clients (feeder, probe) back off too: without it the feeder's
+        # producer spins through every broker stop (docs/fault-tolerance.md, "Broker outage")
+        # and takes a core from the workers under test.
+        kafka_backoff.install()
+        try:
+            return self._execute()
+        finally:
+            kafka_backoff.uninstall()
+
+    def _execute(self) -> RunResult:
         s = self.schedule
         self.say(f"cluster {self.name} on {self.broker.bootstrap}; work dir {self.work}")
         asyncio.run(create_topic(self.broker.bootstrap, self.topics["raw"], s.partitions,
@@ -431,7 +443,12 @@ class Run:
 
 
 def run(
-    schedule: Schedule, broker: KafkaBroker, work: Path, say: Callable[[str], None] = print
+    schedule: Schedule,
+    broker: KafkaBroker,
+    work: Path,
+    say: Callable[[str], None] = print,
+    worker_env: dict[str, str] | None = None,
 ) -> RunResult:
-    """Run ``schedule`` against ``broker`` (which it stops, kills and restarts) in ``work``."""
-    return Run(schedule, broker, work, say).execute()
+    """Run ``schedule`` against ``broker`` (which it stops, kills and restarts) in ``work``;
+    ``worker_env`` adds to the workers' environment."""
+    return Run(schedule, broker, work, say, worker_env).execute()
