@@ -116,6 +116,20 @@ def test_a_version_dead_lettered_by_a_later_stage_is_not_lost() -> None:
     assert check(obs).ok
 
 
+def test_a_record_dead_lettered_and_enriched_on_a_replay_still_counts() -> None:
+    """A page that timed out (dead letter), then went through when replayed after a kill: the
+    tables count it, and so must the recount."""
+    obs = consistent()
+    obs.raw.append(Rec(1, 3, b"s", raw("s", B)))
+    obs.deadletter.append(Rec(0, 1, b"s", letter(TOPICS["raw"], 1, 3)))
+    obs.enriched.append(Rec(0, 9, None, enriched("s", B)))
+    obs.tables[1] = WorkerTables("w1", [1], {"PERSON:山田太郎": 4}, {"PERSON": 4})
+    obs.committed[(TOPICS["raw"], 1)] = obs.ends[(TOPICS["raw"], 1)] = 4
+    obs.api = []
+    report = check(obs)
+    assert report.ok, report.details()
+
+
 def test_counts_too_high_and_too_low_are_told_apart() -> None:
     obs = consistent()
     obs.tables[0] = WorkerTables("w0", [0], {"LOCATION:東京都": 2}, {"LOCATION": 2})
