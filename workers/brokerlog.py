@@ -47,6 +47,8 @@ CONSEQUENCES = frozenset({
     "Got error produce response on topic-partition %s, retrying. Error: %s",
     "Got error produce response: %s",
     "OffsetCommit failed before join, ignoring: %s",
+    "OffsetCommit failed for group %s due to a coordinator error (%s), will find new coordinator"
+    " and retry",
     "Cannot send %r to %s: %r",
 })  # fmt: skip
 
