@@ -6,10 +6,14 @@
   enriched topic (an exact re-crawl is enriched once, by its first copy).
 - **Counts**: every table total must equal a recount of the enriched topic under the re-crawl
   rule (README, "Counting"): per article id the version produced last in the raw partition
-  counts, once; entity keys and type keys both. A table above the recount counts something
-  twice ("over"), below it misses something ("under").
+  counts, once, with the mentions of the enriched record where the content last changed;
+  entity keys and type keys both. A table above the recount counts something twice ("over"),
+  below it misses something ("under"). An id whose last enriched version is not the one the
+  raw order says counts fails the run too.
 - **The HTTP API** (``/api/entities/top``, ``/api/entities/{key}``) must give the totals the
-  tables hold (``/api/counts/all`` of every worker).
+  tables hold (``/api/counts/all`` of every worker). A view shows one row per entity, its count
+  keys merged through the alias book (docs/entity-identity.md): each answer lists the count
+  keys it merged, each must hold what the tables hold, and the total must be their sum.
 - **Offsets**: after quiescence the group has committed every partition to its end, and the
   report says for every lost record whether its partition was committed past it.
 
@@ -64,8 +68,9 @@ class Observed:
     tables: list[WorkerTables]
     committed: dict[TP, int]
     ends: dict[TP, int]
-    #: (endpoint, key, total the API gave or None, HTTP error or "") from the public API
-    api: list[tuple[str, str, int | None, str]] = field(default_factory=list)
+    #: (endpoint, key, total the API gave or None, HTTP error or "", the count keys it says it
+    #: merged with their counts, or None when the answer names none) from the public API
+    api: list[tuple[Any, ...]] = field(default_factory=list)
     #: whether /api/entities/top said it covered every partition
     top_complete: bool = True
 
@@ -123,6 +128,7 @@ class Report:
             and not self.api_mismatches
             and not self.ownership
             and not any(self.committed_lag.values())
+            and not self.order_differs
         )
 
     def rows(self) -> list[tuple[str, str]]:
@@ -212,14 +218,26 @@ def check(obs: Observed) -> Report:
     cleaned = {(v["id"], v["content_hash"]) for r in obs.cleaned if (v := _json(r.value))}
     enriched_mentions: dict[Version, list[dict[str, int]]] = defaultdict(list)
     last_enriched: dict[str, tuple[int, int, str]] = {}  # id -> (partition, offset, hash)
-    for rec in obs.enriched:
+    # What the count stage counts per id: the enriched records in their topic's order, where
+    # each change of content hash moves the counts to that record's mentions and the same
+    # hash again changes nothing (README "Counting"). A version enriched again (a replay, or
+    # new content and then the first content again) may carry other keys than its first
+    # enrichment once aliases were learned in between; the record that counts is the one
+    # where the content changed.
+    counted_hash: dict[str, str] = {}
+    counted_mentions: dict[str, dict[str, int]] = {}
+    for rec in sorted(obs.enriched, key=lambda r: (r.partition, r.offset)):
         value = _json(rec.value)
         if value is None or (rec.partition, rec.offset) in dead_enriched:
             continue
-        enriched_mentions[(value["id"], value["content_hash"])].append(value.get("mentions") or {})
-        latest = last_enriched.get(value["id"])
+        article, content = value["id"], value["content_hash"]
+        mentions = value.get("mentions") or {}
+        enriched_mentions[(article, content)].append(mentions)
+        if counted_hash.get(article) != content:
+            counted_hash[article], counted_mentions[article] = content, mentions
+        latest = last_enriched.get(article)
         if latest is None or (rec.partition, rec.offset) > latest[:2]:
-            last_enriched[value["id"]] = (rec.partition, rec.offset, value["content_hash"])
+            last_enriched[article] = (rec.partition, rec.offset, content)
     report.enriched_duplicates = sum(len(m) - 1 for m in enriched_mentions.values())
     report.inconsistent = sorted(v for v, ms in enriched_mentions.items()
                                  if any(m != ms[0] for m in ms))  # fmt: skip
@@ -262,7 +280,7 @@ def check(obs: Observed) -> Report:
                                 "its re-crawl order is undefined")  # fmt: skip
     entities: Counter[str] = Counter()
     for article, (_, counted) in final.items():
-        entities.update(enriched_mentions[counted][0])
+        entities.update(counted_mentions[article])
         latest = last_enriched.get(article)
         if latest is not None and latest[2] != counted[1]:
             report.order_differs.append(article)
@@ -300,12 +318,23 @@ def check(obs: Observed) -> Report:
     # The public API must say what the tables say (which are checked against the recount).
     if not obs.top_complete:
         report.api_mismatches.append("/api/entities/top: complete is false")
-    for endpoint, key, total, error in obs.api:
+    for answer in obs.api:
+        endpoint, key, total, error = answer[:4]
+        members = answer[4] if len(answer) > 4 else None
         if error:
             report.api_mismatches.append(f"{endpoint} {key[:60]}: {error}")
-        elif (total or 0) != table.get(key, 0):
+            continue
+        if members is None:  # an answer that names no merged keys: its own key's total
+            members = [(key, table.get(key, 0))] if total else []
+        for member, count in members:
+            if count != table.get(member, 0):
+                report.api_mismatches.append(
+                    f"{endpoint} {key[:60]}: merged key {member[:60]} {count}, "
+                    f"the tables {table.get(member, 0)}"
+                )
+        if (total or 0) != sum(count for _, count in members):
             report.api_mismatches.append(
-                f"{endpoint} {key[:60]}: {total}, the tables {table.get(key, 0)}"
+                f"{endpoint} {key[:60]}: {total}, its merged keys {sum(c for _, c in members)}"
             )
 
     # Committed offsets of the group's input topics.

@@ -366,21 +366,30 @@ class Run:
         are routed to the owner)."""
         top = self.workers[0].get("/api/entities/top?limit=1000&window=all", timeout=60)
         observed.top_complete = bool(top.get("complete"))
-        observed.api += [("top", r["key"], r["count"], "") for r in top["entities"]]
         keys = sorted({k for t in tables for k in t.entities})
         sample = self.rng.sample(keys, min(API_SAMPLE, len(keys)))
+        rows = top["entities"]
+        # A top row's total is its entity's, merged over count keys: the merged keys come
+        # from the entity's own endpoint (asked for the first rows; the rest once each key).
+        for i, row in enumerate(rows[:API_SAMPLE]):
+            entry = self._entity(i, row["key"], "top")
+            observed.api.append(("top", row["key"], row["count"], *entry[3:]))
         for i, key in enumerate(sample):
-            worker = self.workers[i % len(self.workers)]
-            try:
-                body = worker.get(f"/api/entities/{quote(key, safe='')}", timeout=30)
-                observed.api.append(("entity", key, body["total"], ""))
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    observed.api.append(("entity", key, 0, ""))
-                else:
-                    observed.api.append(("entity", key, None, f"HTTP {exc.code}"))
-            except Exception as exc:
-                observed.api.append(("entity", key, None, repr(exc)[:200]))
+            observed.api.append(self._entity(i, key, "entity"))
+
+    def _entity(self, i: int, key: str, endpoint: str) -> tuple[Any, ...]:
+        """(endpoint, key, total, error, merged keys) from ``/api/entities/{key}``."""
+        worker = self.workers[i % len(self.workers)]
+        try:
+            body = worker.get(f"/api/entities/{quote(key, safe='')}", timeout=30)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return (endpoint, key, 0, "", [])
+            return (endpoint, key, None, f"HTTP {exc.code}", None)
+        except Exception as exc:
+            return (endpoint, key, None, repr(exc)[:200], None)
+        members = [(m["key"], int(m["count"])) for m in body.get("keys") or []] or None
+        return (endpoint, key, body["total"], "", members)
 
     def unproduced(self, observed: Observed) -> int:
         """Planned records not in the raw topic (a harness failure, not the pipeline's)."""

@@ -26,12 +26,6 @@ class InvariantBroken(Exception):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    raises=InvariantBroken,
-    strict=False,
-    reason="issue 15: the commit path loses records under SIGKILLs until it is fixed; remove "
-    "this mark with the fix",
-)
 def test_a_seeded_fault_schedule_loses_nothing_and_counts_stay_exact(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:

@@ -172,3 +172,29 @@ def test_a_partition_no_worker_serves_or_a_key_on_two_workers() -> None:
     assert any("no worker serves table partitions [1]" in m for m in report.ownership)
     assert any("two workers" in m for m in report.ownership)
     assert not report.ok
+
+
+def test_the_counts_follow_the_enriched_record_where_the_content_last_changed() -> None:
+    """Aliases learned between two enrichments of one version give them other keys: A1's
+    second enrichment (after A2) says 東京; that record is what the count stage counted."""
+    obs = consistent()
+    again = orjson.loads(obs.enriched[3].value or b"")
+    again["mentions"] = {"LOCATION:東京": 1}
+    obs.enriched[3] = Rec(0, 3, None, orjson.dumps(again))
+    obs.tables[0] = WorkerTables("w0", [0], {"LOCATION:東京": 1}, {"LOCATION": 1})
+    assert check(obs).ok, check(obs).details()
+    obs.tables[0] = WorkerTables("w0", [0], {"LOCATION:東京都": 1}, {"LOCATION": 1})
+    report = check(obs)
+    assert report.over == [("LOCATION:東京都", 1, 0)] and report.under == [("LOCATION:東京", 0, 1)]
+
+
+def test_an_api_answer_merged_over_keys_must_match_each_key_and_their_sum() -> None:
+    obs = consistent()
+    obs.tables[1] = WorkerTables("w1", [1], {"PERSON:山田太郎": 2, "PERSON:山田": 3}, {"PERSON": 5})
+    obs.api = [("top", "PERSON:山田太郎", 5, "", [("PERSON:山田太郎", 2), ("PERSON:山田", 3)])]
+    report = check(obs)
+    assert not report.api_mismatches, report.api_mismatches
+    obs.api = [("top", "PERSON:山田太郎", 6, "", [("PERSON:山田太郎", 2), ("PERSON:山田", 3)])]
+    assert check(obs).api_mismatches == ["top PERSON:山田太郎: 6, its merged keys 5"]
+    obs.api = [("entity", "PERSON:山田", 5, "", [("PERSON:山田太郎", 2), ("PERSON:山田", 4)])]
+    assert any("merged key PERSON:山田 4" in m for m in check(obs).api_mismatches)
