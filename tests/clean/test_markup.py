@@ -18,7 +18,8 @@ from selectolax.lexbor import LexborHTMLParser
 from workers.bench.adversarial import MARKER, PAGES
 from workers.bench.corpus import generate_pages
 from workers.clean import clean_page
-from workers.clean.markup import MAX_ATTRIBUTES, MAX_DEPTH, MAX_FORMATTING, bound, bound_markup
+from workers.clean._markup import bound
+from workers.clean.markup import MAX_ATTRIBUTES, MAX_DEPTH, MAX_FORMATTING, bound_markup
 from workers.clean.readable import MAX_DEPTH as READABLE_MAX_DEPTH
 
 PAGE_BY_NAME = {p.name: p for p in PAGES}
