@@ -18,7 +18,7 @@ log = logging.getLogger("newsflow.admin")
 
 def client_security(settings: Settings) -> dict[str, Any]:
     """aiokafka keyword arguments for SASL/TLS, from the same settings the worker uses."""
-    from workers.app import broker_credentials
+    from workers.runtime.app import broker_credentials
 
     kwargs: dict[str, Any] = {"security_protocol": settings.security_protocol.upper()}
     creds = broker_credentials(settings)

@@ -2,7 +2,7 @@
 
 Done and acked (faust-streaming 0.15.3, ``Stream.take_events`` and ``take_ready`` below, which
 keeps its buffering): the events of a batch are marked done for the offset ledger
-(``workers.consumer``) when the agent asks for the next batch, i.e. after its loop body ran
+(``workers.runtime.consumer``) when the agent asks for the next batch, i.e. after its loop body ran
 for this one, and Faust-acked then too (Faust's acks only let a rebalance or a stop wait for
 them). The loop body returns only once what it sent is acknowledged by the broker
 (``workers.sinks.Outbox``), and the consumer commits a done offset only once everything sent
@@ -41,9 +41,9 @@ STAGE_BATCH_WITHIN_S = 0.01
 
 
 def done_marker(stream: faust.StreamT) -> Callable[[Any], None]:
-    """``consumer.done`` of the stream's app: tells the offset ledger that a record is
-    finished (``workers.consumer``); a no-op with a consumer that keeps no ledger. Records of
-    the stream's topics are then done only when this says so."""
+    """``consumer.done`` of the stream's app: tells the offset ledger that a record is finished
+    (``workers.runtime.consumer``); a no-op with a consumer that keeps no ledger. Records of the
+    stream's topics are then done only when this says so."""
     consumer: Any = stream.app.consumer
     explicit = getattr(consumer, "done_explicitly", None)
     if explicit is None:

@@ -1,13 +1,13 @@
 """Where records leave a stage: the next topic, or the dead-letter topic, acknowledged.
 
-A stage marks an input record done (and so lets its offset be committed, ``workers.offsets``)
-only when what it produced is acknowledged by the broker. The records of a batch are sent
-together and confirmed together (``Outbox``): one broker round trip per batch, not per record.
-A send the broker refuses for the record itself (too large, invalid) sends the input to the
-dead-letter topic instead; a send that fails for the broker's sake (timeouts, no leader, the
-broker away) is sent again with back-off and jitter until it is acknowledged, and the stage
-takes no new records meanwhile. Dead letters are confirmed the same way before the stage
-goes on: a dead letter that cannot be written stops the stage, it is never skipped.
+A stage marks an input record done (and so lets its offset be committed,
+``workers.runtime.offsets``) only when what it produced is acknowledged by the broker. The records
+of a batch are sent together and confirmed together (``Outbox``): one broker round trip per batch,
+not per record. A send the broker refuses for the record itself (too large, invalid) sends the input
+to the dead-letter topic instead; a send that fails for the broker's sake (timeouts, no leader, the
+broker away) is sent again with back-off and jitter until it is acknowledged, and the stage takes no
+new records meanwhile. Dead letters are confirmed the same way before the stage goes on: a dead
+letter that cannot be written stops the stage, it is never skipped.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import sys
 
 import faust
 
-from workers.app import NewsflowApp
 from workers.batches import acting_for, take_ready
+from workers.runtime.app import NewsflowApp
 
 BOOTSTRAP, TOPIC, DATA_DIR = sys.argv[1:4]
 

@@ -15,10 +15,10 @@ import pytest
 from faust.types import TP
 from prometheus_client.parser import text_string_to_metric_families
 
-from workers.app import create_app
 from workers.batches import acting_for
 from workers.count import partition_for
 from workers.count.tables import declare_tables
+from workers.runtime.app import create_app
 from workers.settings import Settings
 from workers.stats import LATENCY_BUCKETS, Latencies, PipelineStats
 from workers.web import dashboard, live

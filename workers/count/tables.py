@@ -23,8 +23,8 @@ from faust.serializers import codecs
 from faust.stores.base import SerializedStore
 from faust.types import TableT
 
-from workers.codec import CODEC_NAME
 from workers.identity import AliasBook
+from workers.runtime.codec import CODEC_NAME
 from workers.settings import Settings
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import faust
 from faust.types.transports import ProducerT, TransportT
 
-from workers import codec, statedir
-from workers.consumer import NewsflowTransport
 from workers.count import store as table_store
-from workers.producer import TrackingProducer
+from workers.runtime import codec, statedir
+from workers.runtime.consumer import NewsflowTransport
+from workers.runtime.delivery import TrackingProducer
 from workers.settings import Settings
 
 
@@ -57,9 +57,9 @@ COMMIT_EVERY_RECORDS = 2**62
 
 
 class NewsflowApp(faust.App):
-    """faust.App whose Kafka consumer commits by the offset ledger (``workers.consumer``),
-    whose producer can wait for delivery before a commit (``workers.producer``), whose local
-    table state is rebuilt after an unclean stop (``workers.statedir``), and whose producer
+    """faust.App whose Kafka consumer commits by the offset ledger (``workers.runtime.consumer``),
+    whose producer can wait for delivery before a commit (``workers.runtime.delivery``), whose local
+    table state is rebuilt after an unclean stop (``workers.runtime.statedir``), and whose producer
     buffer holds a count batch's changelog records without stalling the consumer."""
 
     async def on_first_start(self) -> None:

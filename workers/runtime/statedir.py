@@ -1,13 +1,13 @@
 """Local table state that never runs ahead of its changelog.
 
-A table write goes to rocksdb at once and to the changelog topic a moment later. After a
-clean stop both agree: the last commit waited for every changelog record (``workers.producer``).
-After a crash (SIGKILL, power loss, a failed changelog record) rocksdb may hold writes whose
-changelog records were never delivered, and another worker that rebuilds the same partition from
-the changelog would hold other values (counts that differ between workers, re-crawl states
-without the record they guard). So, as Kafka Streams does under exactly-once: the worker
-writes a marker when it stopped cleanly, and a worker that starts without the marker deletes
-its local table state and rebuilds it from the changelog topics (Faust's recovery).
+A table write goes to rocksdb at once and to the changelog topic a moment later. After a clean stop
+both agree: the last commit waited for every changelog record (``workers.runtime.delivery``). After
+a crash (SIGKILL, power loss, a failed changelog record) rocksdb may hold writes whose changelog
+records were never delivered, and another worker that rebuilds the same partition from the changelog
+would hold other values (counts that differ between workers, re-crawl states without the record they
+guard). So, as Kafka Streams does under exactly-once: the worker writes a marker when it stopped
+cleanly, and a worker that starts without the marker deletes its local table state and rebuilds it
+from the changelog topics (Faust's recovery).
 
 No Kafka here: plain files under the table directory.
 """

@@ -10,7 +10,7 @@ acknowledged by the broker (or failed): the records queued in Faust's buffer (ta
 records) are handed to aiokafka first, then every delivery future is awaited. A failed
 changelog record is fatal for the commit (``DeliveryFailed``): the local table holds a value
 its changelog does not, and only a restart, which rebuilds local state from the changelog
-(``workers.statedir``), makes them agree again. Records the stages send are not fatal here:
+(``workers.runtime.statedir``), makes them agree again. Records the stages send are not fatal here:
 the stage awaits them itself and only marks its input done once they are delivered
 (``workers.batches``).
 

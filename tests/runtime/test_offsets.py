@@ -1,4 +1,4 @@
-"""The offset ledger (workers.offsets): nothing is committed that was not processed.
+"""The offset ledger (workers.runtime.offsets): nothing is committed that was not processed.
 
 Random schedules against a model of one partition: a log with real gaps (offsets the fetcher
 never returns, like transaction markers); a fetcher that sometimes loses the rest of a batch it
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.offsets import Handover, OffsetLedger
+from workers.runtime.offsets import Handover, OffsetLedger
 
 TP = ("topic", 0)
 

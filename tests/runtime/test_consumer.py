@@ -1,4 +1,4 @@
-"""workers.consumer on the real broker: records fetched and lost before their hand-over are
+"""workers.runtime.consumer on the real broker: records fetched and lost before their hand-over are
 read again wherever they fall (middle, head of a new group, the committed offset itself after a
 restart, the end of a partition), and real gaps (transaction markers) are still crossed.
 
@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tests.helpers.kafka import create_topic, produce, unique_topic
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "tests" / "helpers" / "jump_app.py"
 GATE_APP = REPO / "tests" / "helpers" / "gate_app.py"
 

@@ -1,10 +1,10 @@
-"""workers.statedir: local table state is trusted only after a clean stop."""
+"""workers.runtime.statedir: local table state is trusted only after a clean stop."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from workers import statedir
+from workers.runtime import statedir
 
 
 def _state(tabledir: Path) -> None:

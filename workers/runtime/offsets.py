@@ -4,7 +4,7 @@ The invariant this module keeps, per input partition: the offset committed is ne
 record that was handed to an agent and not yet finished, and never past a record that was not
 handed to an agent at all. Finished ("done") is what the batch code says after every record a
 record produced was acknowledged by the broker (next topic or dead letter); the commit itself
-waits for the table changelogs (``workers.producer``). So:
+waits for the table changelogs (``workers.runtime.delivery``). So:
 
     committable(tp) = the first offset handed over and not done, else the next offset expected
 

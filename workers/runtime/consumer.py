@@ -1,13 +1,13 @@
-"""Faust's aiokafka consumer, with commits decided by the offset ledger (``workers.offsets``).
+"""Faust's aiokafka consumer, with commits decided by the offset ledger (``offsets`` here).
 
 The rule, stated where offsets are committed (``_commit_offsets``): an input offset is
 committed only after every record it produced is acknowledged by the broker. The batch code
 marks a record done once the records it sent on (next topic, dead letter) are acknowledged
 (``workers.batches``); the ledger commits no further than the first record not done, nor past
 any record not handed to an agent; and the commit first waits for the producer to deliver
-everything queued before it, table changelog records included (``workers.producer``). A
+everything queued before it, table changelog records included (``workers.runtime.delivery``). A
 send that failed stops the worker instead of committing (its table state may be ahead of the
-changelog; the restart rebuilds it, ``workers.statedir``).
+changelog; the restart rebuilds it, ``workers.runtime.statedir``).
 
 Faust internals used here (faust-streaming 0.15.3, pinned in pyproject.toml): the read loop
 ``Consumer._drain_messages`` (copied, with the ledger's hand-over), ``_read_offset``,
@@ -32,8 +32,8 @@ from faust.types.tuples import ack_lock
 from mode import Service, ServiceT
 from mode.utils.futures import notify
 
-from workers.offsets import Handover, OffsetLedger
-from workers.producer import DeliveryFailed, TrackingProducer
+from workers.runtime.delivery import DeliveryFailed, TrackingProducer
+from workers.runtime.offsets import Handover, OffsetLedger
 
 log = logging.getLogger("newsflow.consumer")
 

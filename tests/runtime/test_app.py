@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from workers.app import PRODUCER_BUFFER_MAX_MESSAGES, create_app
+from workers.runtime.app import PRODUCER_BUFFER_MAX_MESSAGES, create_app
 from workers.settings import Settings
 
 

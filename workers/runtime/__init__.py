@@ -1,0 +1,10 @@
+"""The Faust runtime: every line of newsflow that touches faust, mode or aiokafka internals.
+
+The stages (``workers.clean``, ``workers.extract``, ``workers.count``) are plain Python; this room
+runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (pyproject.toml).
+
+- ``app``: the Faust app from ``Settings`` (``NewsflowApp``), with ``codec`` (orjson).
+- the commit path: ``consumer`` (``LedgerConsumer``: commits follow the offset ledger,
+  ``offsets``), ``delivery`` (``TrackingProducer``: a commit waits for delivery), ``statedir``
+  (local table state rebuilt after an unclean stop).
+"""
