@@ -86,9 +86,9 @@ async def wait_for_broker(bootstrap: str, settings: Settings, who: str) -> None:
 
 def bound_broker_outages(settings: Settings) -> None:
     """Reconnect back-off with jitter in every Kafka client of this process, and aiokafka's
-    connection errors summarized while the broker is away (``workers.kafka_backoff``,
-    ``workers.brokerlog``); each off when its setting is 0."""
-    from workers import brokerlog, kafka_backoff
+    connection errors summarized while the broker is away (``workers.runtime.kafka_backoff``,
+    ``workers.runtime.brokerlog``); each off when its setting is 0."""
+    from workers.runtime import brokerlog, kafka_backoff
 
     on_reachable = None
     if settings.broker_outage_log_s > 0:

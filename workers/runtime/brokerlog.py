@@ -11,7 +11,7 @@ An outage begins with a record from aiokafka that shows the broker cannot be rea
 connection or metadata request (``CONNECT_FAILURES``), or a connection error in its arguments.
 During it, what aiokafka's loops log because of it (``CONSEQUENCES``) is held back too.
 Everything else passes untouched. The outage ends when a
-connection to the broker succeeds again (``reachable()``, called by ``workers.kafka_backoff``).
+connection to the broker succeeds again (``reachable()``, called by ``kafka_backoff``).
 """
 
 from __future__ import annotations

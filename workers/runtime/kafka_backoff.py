@@ -2,8 +2,8 @@
 
 Touches an aiokafka internal (``AIOKafkaClient._get_conn``): written against aiokafka 0.14.x,
 the version faust-streaming==0.15.3 runs with here (pyproject: ``aiokafka>=0.14,<0.15``).
-Kept in this one module so that it moves as a whole to the runtime room with the other Faust /
-aiokafka internals (GUIDE, "Decisions that stand").
+It lives in the runtime room with the other Faust / aiokafka internals (GUIDE, "Decisions that
+stand").
 
 Why: when the broker goes away, aiokafka's loops retry at once. The producer's sender (and the
 fetcher), finding a partition without a known leader, wait on ``force_metadata_update()``; a

@@ -1,7 +1,7 @@
-"""The reconnect back-off (workers.kafka_backoff): its schedule, and a real aiokafka client
+"""The reconnect back-off (workers.runtime.kafka_backoff): its schedule, and a real aiokafka client
 retrying a refused connection, with and without it. No broker: the port has none. The broker
 coming back (the first connection after failures) is checked on the real broker, in
-tests/test_brokerlog.py."""
+tests/runtime/test_brokerlog.py."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from aiokafka.client import AIOKafkaClient
 from aiokafka.structs import BrokerMetadata
 
-from workers import kafka_backoff
 from workers.brokers.common import free_port
-from workers.kafka_backoff import ReconnectBackoff
+from workers.runtime import kafka_backoff
+from workers.runtime.kafka_backoff import ReconnectBackoff
 
 
 class Clock:

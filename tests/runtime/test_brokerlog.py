@@ -1,4 +1,4 @@
-"""Bounded logging while the broker is away (workers.brokerlog): the filter on records made
+"""Bounded logging while the broker is away (workers.runtime.brokerlog): the filter on records made
 here, then a real worker through a real broker stop (one line when it goes, a summary every
 N s, one line when it is back, and nothing else from aiokafka's retry loops)."""
 
@@ -12,9 +12,9 @@ import pytest
 from aiokafka.errors import NodeNotReadyError
 
 from tests.chaos.outage import measure
-from workers import brokerlog
-from workers.brokerlog import BrokerOutageLog
 from workers.brokers.kafka import KafkaBroker
+from workers.runtime import brokerlog
+from workers.runtime.brokerlog import BrokerOutageLog
 
 
 class Clock:
