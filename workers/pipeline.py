@@ -12,10 +12,10 @@ import faust
 from workers.clean import agent as clean_agent
 from workers.count import agent as count_agent
 from workers.count import http as count_http
-from workers.count.tables import Tables, alias_writer, declare_tables
 from workers.extract import agent as extract_agent
 from workers.identity import AliasBook, Identity
 from workers.runtime.app import create_app
+from workers.runtime.tables import Tables, alias_writer, declare_tables
 from workers.settings import Settings
 from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats

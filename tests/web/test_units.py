@@ -17,8 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from workers.batches import acting_for
 from workers.count import partition_for
-from workers.count.tables import declare_tables
 from workers.runtime.app import create_app
+from workers.runtime.tables import declare_tables
 from workers.settings import Settings
 from workers.stats import LATENCY_BUCKETS, Latencies, PipelineStats
 from workers.web import dashboard, live

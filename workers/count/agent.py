@@ -28,7 +28,7 @@ from workers.count.mentions import (
     encode_mentions,
     pack_items,
 )
-from workers.count.tables import Tables, reader
+from workers.runtime.tables import Tables, reader
 from workers.settings import Settings
 from workers.sinks import DeadLetterSink, deliver
 from workers.stats import PipelineStats

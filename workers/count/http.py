@@ -9,7 +9,7 @@ from __future__ import annotations
 import faust
 from faust.web import Request, Response, View
 
-from workers.count.tables import Tables
+from workers.runtime.tables import Tables
 
 
 def register(app: faust.App, tables: Tables) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import faust
 from faust.types.transports import ProducerT, TransportT
 
-from workers.count import store as table_store
 from workers.runtime import codec, statedir
+from workers.runtime import store as table_store
 from workers.runtime.consumer import NewsflowTransport
 from workers.runtime.delivery import TrackingProducer
 from workers.settings import Settings

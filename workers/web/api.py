@@ -24,8 +24,8 @@ from faust.web.exceptions import ServiceUnavailable
 
 from workers import __version__
 from workers.count import partition_for
-from workers.count.tables import Tables
 from workers.identity import AliasBook
+from workers.runtime.tables import Tables
 from workers.stats import PipelineStats
 from workers.web import dashboard, live, server
 from workers.web.metrics import CONTENT_TYPE, render_metrics

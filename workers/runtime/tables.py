@@ -8,7 +8,7 @@
   (``workers.identity.book``): what articles taught about names. Its changelog feeds each
   worker's in-memory ``AliasBook``; it lives in memory and is read back whole at start-up.
 
-rocksdb memory is bounded for the whole process, not per table (``workers.count.store``).
+rocksdb memory is bounded for the whole process, not per table (``workers.runtime.store``).
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from workers.count import store
-from workers.count.tables import declare_tables
+from workers.runtime import store
 from workers.runtime.app import create_app
+from workers.runtime.tables import declare_tables
 from workers.settings import Settings
 
 

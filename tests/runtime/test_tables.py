@@ -9,8 +9,8 @@ from typing import Any, cast
 import faust
 
 from workers.batches import acting_for
-from workers.count.tables import declare_tables, reader
 from workers.runtime.app import create_app
+from workers.runtime.tables import declare_tables, reader
 from workers.settings import Settings
 
 
