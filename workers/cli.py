@@ -93,7 +93,7 @@ def _client_options(settings: Any) -> dict[str, Any]:
     """aiokafka SASL/TLS arguments from the settings (Faust is imported only when needed)."""
     if settings.security_protocol.upper() == "PLAINTEXT":
         return {}
-    from workers.admin import client_security
+    from workers.runtime.admin import client_security
 
     return client_security(settings)
 

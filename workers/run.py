@@ -54,7 +54,7 @@ async def wait_for_broker(bootstrap: str, settings: Settings, who: str) -> None:
     from aiokafka.client import AIOKafkaClient
     from aiokafka.errors import KafkaError
 
-    from workers.admin import client_security
+    from workers.runtime.admin import client_security
 
     delay = 1.0
     tries = 0
@@ -111,10 +111,10 @@ def run_worker(settings: Settings, who: str = "newsflow worker") -> None:
 
     import faust
 
-    from workers.admin import changelog_topics, ensure_topics
     from workers.gctune import tune_gc
     from workers.malloc import fix_mmap_threshold
     from workers.pipeline import build_pipeline
+    from workers.runtime.admin import changelog_topics, ensure_topics
 
     fix_mmap_threshold()  # before the first big buffer (see workers.malloc)
     tune_gc()  # fewer, shorter collections (see workers.gctune)

@@ -246,7 +246,7 @@ class Worker:
 
 
 async def create_topics(deployment: Deployment) -> None:
-    from workers.admin import ensure_topics
+    from workers.runtime.admin import ensure_topics
 
     await ensure_topics(deployment.bootstrap, deployment.settings())
 

@@ -29,10 +29,10 @@ from workers.count.mentions import (
     pack_items,
 )
 from workers.runtime.tables import Tables, reader
+from workers.runtime.topics import Topics
 from workers.settings import Settings
 from workers.sinks import DeadLetterSink, deliver
 from workers.stats import PipelineStats
-from workers.topics import Topics
 
 #: Plan agent: enriched records per batch at most, and how long a batch may wait to fill (adds
 #: at most this much latency to the counts when the pipeline is idle; under a backlog batches

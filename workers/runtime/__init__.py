@@ -7,6 +7,8 @@ runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (
 - the commit path: ``consumer`` (``LedgerConsumer``: commits follow the offset ledger,
   ``offsets``), ``delivery`` (``TrackingProducer``: a commit waits for delivery), ``statedir``
   (local table state rebuilt after an unclean stop).
+- ``topics`` (the topics a worker reads and writes), ``admin`` (creates them, and the table
+  changelogs, before the worker joins its group).
 - state: ``tables`` (the Faust tables: counts, article states, re-crawl states, the ``aliases``
   GlobalTable, and a one-read table reader), ``store`` (their rocksdb store, one memory budget).
 - broker outages: ``kafka_backoff`` (reconnect back-off with jitter in every aiokafka client),
