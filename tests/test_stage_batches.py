@@ -19,7 +19,7 @@ from workers.contracts import RecordError
 from workers.extract import EntityRow
 from workers.extract.batch import ExtractBatch
 from workers.guard import StageTimeout
-from workers.sinks import DeadLetterSink
+from workers.runtime.sinks import DeadLetterSink
 from workers.stagejobs import clean_job
 from workers.stats import PipelineStats
 
@@ -285,7 +285,7 @@ async def test_a_send_that_fails_for_the_broker_is_sent_again_until_delivered(
 ) -> None:
     from aiokafka.errors import KafkaTimeoutError, NotLeaderForPartitionError
 
-    from workers import sinks
+    from workers.runtime import sinks
 
     monkeypatch.setattr(sinks.Backoff, "next_delay", lambda self: 0.0)
     stage, out, dead, _ = _stage(CleanBatch, clean_job, 1000)

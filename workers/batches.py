@@ -5,7 +5,7 @@ keeps its buffering): the events of a batch are marked done for the offset ledge
 (``workers.runtime.consumer``) when the agent asks for the next batch, i.e. after its loop body ran
 for this one, and Faust-acked then too (Faust's acks only let a rebalance or a stop wait for
 them). The loop body returns only once what it sent is acknowledged by the broker
-(``workers.sinks.Outbox``), and the consumer commits a done offset only once everything sent
+(``workers.runtime.sinks.Outbox``), and the consumer commits a done offset only once everything sent
 before the commit is delivered. A SIGKILL in the middle of a batch commits nothing of that
 batch (it is processed again after the restart). Records still waiting in the take buffer are
 not done either.
@@ -28,7 +28,7 @@ import faust
 from faust.streams import _current_event
 from mode.utils.futures import notify
 
-from workers.sinks import DeadLetterSink, Outbox
+from workers.runtime.sinks import DeadLetterSink, Outbox
 
 T = TypeVar("T")
 log = logging.getLogger("newsflow.batches")

@@ -15,10 +15,10 @@ from workers.count import http as count_http
 from workers.extract import agent as extract_agent
 from workers.identity import AliasBook, Identity
 from workers.runtime.app import create_app
+from workers.runtime.sinks import DeadLetterSink
 from workers.runtime.tables import Tables, alias_writer, declare_tables
 from workers.runtime.topics import Topics, declare_topics
 from workers.settings import Settings
-from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats
 from workers.web import api
 

@@ -18,7 +18,7 @@ from workers.clean import CleanedPage
 from workers.contracts import decode_raw
 from workers.guard import StageProcess
 from workers.records import cleaned_record
-from workers.sinks import DeadLetterSink, Outbox
+from workers.runtime.sinks import DeadLetterSink, Outbox
 from workers.stats import PipelineStats
 
 #: Bytes of page bodies per request to the stage process at most (a batch of big pages is

@@ -28,10 +28,10 @@ from workers.count.mentions import (
     encode_mentions,
     pack_items,
 )
+from workers.runtime.sinks import DeadLetterSink, deliver
 from workers.runtime.tables import Tables, reader
 from workers.runtime.topics import Topics
 from workers.settings import Settings
-from workers.sinks import DeadLetterSink, deliver
 from workers.stats import PipelineStats
 
 #: Plan agent: enriched records per batch at most, and how long a batch may wait to fill (adds

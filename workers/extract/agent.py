@@ -15,8 +15,8 @@ from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_ready
 from workers.extract.batch import ExtractBatch
 from workers.guard import StageProcess
 from workers.identity import Identity
+from workers.runtime.sinks import DeadLetterSink
 from workers.runtime.topics import Topics
-from workers.sinks import DeadLetterSink
 from workers.stats import PipelineStats
 
 

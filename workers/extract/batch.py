@@ -2,7 +2,7 @@
 
 Plain code the agent calls once per batch (``workers.extract.agent``). Every record of the batch
 is enriched, skipped as an exact re-crawl, or dead-lettered before the call returns, and what it
-sent is acknowledged by the broker (``workers.sinks.Outbox``); no exception escapes.
+sent is acknowledged by the broker (``workers.runtime.sinks.Outbox``); no exception escapes.
 
 Re-crawl decisions (``workers.recrawl``) are made as record by record: the batch is cut into
 runs in which no article id repeats; a run is decided against the states the batch's earlier
@@ -26,7 +26,7 @@ from workers.guard import StageProcess
 from workers.identity import Identity
 from workers.records import enriched_record
 from workers.recrawl import recrawl_decision
-from workers.sinks import DeadLetterSink, Outbox
+from workers.runtime.sinks import DeadLetterSink, Outbox
 from workers.stats import PipelineStats
 
 #: Characters of text per request to the stage process at most.

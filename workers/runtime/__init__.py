@@ -9,6 +9,8 @@ runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (
   (local table state rebuilt after an unclean stop).
 - ``topics`` (the topics a worker reads and writes), ``admin`` (creates them, and the table
   changelogs, before the worker joins its group).
+- ``sinks``: where records leave a stage, acknowledged: the next topic (``Outbox``) or the
+  dead-letter topic (``DeadLetterSink``, ``dead_letter``), with back-off while the broker is away.
 - state: ``tables`` (the Faust tables: counts, article states, re-crawl states, the ``aliases``
   GlobalTable, and a one-read table reader), ``store`` (their rocksdb store, one memory budget).
 - broker outages: ``kafka_backoff`` (reconnect back-off with jitter in every aiokafka client),

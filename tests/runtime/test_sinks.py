@@ -1,5 +1,6 @@
-"""workers.sinks without Kafka: dead letters are confirmed (retried, never skipped), failures
-are told apart (the broker's trouble vs the record's), back-off has jitter, logging is bounded."""
+"""workers.runtime.sinks without Kafka: dead letters are confirmed (retried, never skipped),
+failures are told apart (the broker's trouble vs the record's), back-off has jitter, logging is
+bounded."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from aiokafka.errors import (
 from faust.exceptions import ProducerSendError
 
 from tests.helpers.stage_doubles import Topic, event
-from workers import sinks
-from workers.sinks import Backoff, DeadLetterSink, deliver, is_retriable
+from workers.runtime import sinks
+from workers.runtime.sinks import Backoff, DeadLetterSink, deliver, is_retriable
 from workers.stats import PipelineStats
 
 

@@ -1,18 +1,24 @@
 """Where records leave a stage: the next topic, or the dead-letter topic, acknowledged.
 
-A stage marks an input record done (and so lets its offset be committed,
-``workers.runtime.offsets``) only when what it produced is acknowledged by the broker. The records
-of a batch are sent together and confirmed together (``Outbox``): one broker round trip per batch,
-not per record. A send the broker refuses for the record itself (too large, invalid) sends the input
-to the dead-letter topic instead; a send that fails for the broker's sake (timeouts, no leader, the
-broker away) is sent again with back-off and jitter until it is acknowledged, and the stage takes no
-new records meanwhile. Dead letters are confirmed the same way before the stage goes on: a dead
+A dead letter is a record a stage cannot process, sent to the dead-letter topic with why
+(``dead_letter``: stage, reason, error class, where it came from) and its original bytes (UTF-8
+text when they decode, base64 otherwise), so an operator can fix and re-produce it; nothing is
+dropped silently.
+
+A stage marks an input record done (and so lets its offset be committed, ``offsets``) only
+when what it produced is acknowledged by the broker. The records of a batch are sent together
+and confirmed together (``Outbox``): one broker round trip per batch, not per record. A send the
+broker refuses for the record itself (too large, invalid) sends the input to the dead-letter
+topic instead; a send that fails for the broker's sake (timeouts, no leader, the broker away) is
+sent again with back-off and jitter until it is acknowledged, and the stage takes no new records
+meanwhile. Dead letters are confirmed the same way before the stage goes on: a dead
 letter that cannot be written stops the stage, it is never skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import random
 import time
@@ -24,8 +30,8 @@ import faust
 import orjson
 from aiokafka.errors import KafkaTimeoutError
 
+from workers import PIPELINE_VERSION
 from workers.contracts import RecordError
-from workers.deadletter import dead_letter
 from workers.stats import PipelineStats
 
 log = logging.getLogger("newsflow.sinks")
@@ -33,6 +39,60 @@ log = logging.getLogger("newsflow.sinks")
 #: Records above this are refused by a broker with default limits (message.max.bytes ~1 MB);
 #: they are dead-lettered before they are sent.
 MAX_OUTPUT_BYTES = 1_000_000
+
+# Keep dead letters under the broker's default message size limit (~1 MB) even as base64.
+MAX_ORIGINAL_BYTES = 512 * 1024
+
+
+def encode_original(value: bytes | str | None) -> tuple[str | None, str, bool]:
+    """(original, encoding, truncated) for the dead-letter record."""
+    if value is None:
+        return None, "none", False
+    raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
+    truncated = len(raw) > MAX_ORIGINAL_BYTES
+    raw = raw[:MAX_ORIGINAL_BYTES]
+    try:
+        return raw.decode("utf-8"), "utf-8", truncated
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), "base64", truncated
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """(error_class, reason) for any exception a stage raised."""
+    if isinstance(exc, RecordError):
+        return exc.error_class, exc.reason
+    if isinstance(exc, TimeoutError):
+        return "timeout", f"stage took too long: {exc}"
+    return "stage_error", f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def dead_letter(
+    stage: str,
+    exc: BaseException,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | str | None,
+    value: bytes | str | None,
+) -> dict[str, Any]:
+    """The dead-letter record (schema: schemas/deadletter.schema.json)."""
+    error_class, reason = classify(exc)
+    original, encoding, truncated = encode_original(value)
+    if isinstance(key, bytes):
+        key = key.decode("utf-8", "replace")
+    return {
+        "stage": stage,
+        "reason": reason,
+        "error_class": error_class,
+        "exception": type(exc).__name__,
+        "source": {"topic": topic, "partition": partition, "offset": offset, "key": key},
+        "original": original,
+        "original_encoding": encoding,
+        "original_truncated": truncated,
+        "time": time.time(),
+        "pipeline_version": PIPELINE_VERSION,
+    }
 
 
 class Backoff:
