@@ -59,9 +59,9 @@ async def test_a_dead_letter_is_retried_until_the_broker_takes_it(
     topic = Topic()
     topic.deliveries = [failed(KafkaTimeoutError()) for _ in range(50)]
     stats = PipelineStats()
-    sink = DeadLetterSink(topic, stats)  # type: ignore[arg-type]
+    sink = DeadLetterSink(topic, stats)
     with caplog.at_level(logging.WARNING, logger="newsflow.sinks"):
-        await sink.send("clean", ValueError("broken"), event(b"\x00", key=b"k"))  # type: ignore[arg-type]
+        await sink.send("clean", ValueError("broken"), event(b"\x00", key=b"k"))
     assert len(topic.sent) == 51  # 50 failures, then delivered
     assert orjson.loads(topic.sent[-1][1])["reason"] == "ValueError: broken"
     assert sum(stats.deadletters.values()) == 1  # counted once, when delivered
@@ -75,8 +75,8 @@ async def test_a_dead_letter_the_broker_refuses_goes_without_its_original(
     monkeypatch.setattr(Backoff, "next_delay", lambda self: 0.0)
     topic = Topic()
     topic.deliveries = [failed(MessageSizeTooLargeError())]
-    sink = DeadLetterSink(topic, PipelineStats())  # type: ignore[arg-type]
-    await sink.send("clean", ValueError("broken"), event(b"x" * 1000, key=b"k"))  # type: ignore[arg-type]
+    sink = DeadLetterSink(topic, PipelineStats())
+    await sink.send("clean", ValueError("broken"), event(b"x" * 1000, key=b"k"))
     first, second = (orjson.loads(v) for _, v in topic.sent)
     assert first["original"] == "x" * 1000
     assert second["original"] is None and second["reason"] == "ValueError: broken"

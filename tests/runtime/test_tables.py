@@ -8,8 +8,8 @@ from typing import Any, cast
 
 import faust
 
-from workers.batches import acting_for
 from workers.runtime.app import create_app
+from workers.runtime.streams import acting_for
 from workers.runtime.tables import declare_tables, reader
 from workers.settings import Settings
 

@@ -15,9 +15,9 @@ import pytest
 from faust.types import TP
 from prometheus_client.parser import text_string_to_metric_families
 
-from workers.batches import acting_for
 from workers.count import partition_for
 from workers.runtime.app import create_app
+from workers.runtime.streams import acting_for
 from workers.runtime.tables import declare_tables
 from workers.settings import Settings
 from workers.stats import LATENCY_BUCKETS, Latencies, PipelineStats

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import faust
 
-from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_ready
 from workers.clean.batch import CleanBatch
 from workers.guard import StageProcess
 from workers.runtime.sinks import DeadLetterSink
+from workers.runtime.streams import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_ready
 from workers.runtime.topics import Topics
 from workers.settings import Settings
 from workers.stats import PipelineStats

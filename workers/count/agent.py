@@ -18,7 +18,6 @@ from typing import Any
 import faust
 import orjson
 
-from workers.batches import acting_for, take_batches
 from workers.count import plan_article, split_by_partition
 from workers.count.mentions import (
     Item,
@@ -29,6 +28,7 @@ from workers.count.mentions import (
     pack_items,
 )
 from workers.runtime.sinks import DeadLetterSink, deliver
+from workers.runtime.streams import acting_for, take_batches
 from workers.runtime.tables import Tables, reader
 from workers.runtime.topics import Topics
 from workers.settings import Settings

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import faust
 
-from workers.batches import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_ready
 from workers.extract.batch import ExtractBatch
 from workers.guard import StageProcess
 from workers.identity import Identity
 from workers.runtime.sinks import DeadLetterSink
+from workers.runtime.streams import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, acting_for, take_ready
 from workers.runtime.topics import Topics
 from workers.stats import PipelineStats
 
@@ -32,7 +32,7 @@ def register(
     guard = StageProcess(
         "workers.stagejobs:extract_job", timeout_s, warmup="workers.stagejobs:warm_extract"
     )
-    extract_batch = ExtractBatch(guard, topics.enriched, dead, stats, recrawl, identity)
+    extract_batch = ExtractBatch(guard, topics.enriched, dead, stats, recrawl, acting_for, identity)
 
     @app.agent(topics.cleaned, name="newsflow.extract")
     async def extract_entities(stream: faust.StreamT) -> None:

@@ -9,6 +9,9 @@ runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (
   (local table state rebuilt after an unclean stop).
 - ``topics`` (the topics a worker reads and writes), ``admin`` (creates them, and the table
   changelogs, before the worker joins its group).
+- ``streams``: how the agents take events in batches (``take_ready``, ``take_batches``: done
+  for the offset ledger once processed) and ``acting_for`` (a table access in the partition of
+  one record of a batch).
 - ``sinks``: where records leave a stage, acknowledged: the next topic (``Outbox``) or the
   dead-letter topic (``DeadLetterSink``, ``dead_letter``), with back-off while the broker is away.
 - state: ``tables`` (the Faust tables: counts, article states, re-crawl states, the ``aliases``

@@ -3,7 +3,7 @@
 The rule, stated where offsets are committed (``_commit_offsets``): an input offset is
 committed only after every record it produced is acknowledged by the broker. The batch code
 marks a record done once the records it sent on (next topic, dead letter) are acknowledged
-(``workers.batches``); the ledger commits no further than the first record not done, nor past
+(``streams``); the ledger commits no further than the first record not done, nor past
 any record not handed to an agent; and the commit first waits for the producer to deliver
 everything queued before it, table changelog records included (``workers.runtime.delivery``). A
 send that failed stops the worker instead of committing (its table state may be ahead of the

@@ -12,7 +12,7 @@ changelog record is fatal for the commit (``DeliveryFailed``): the local table h
 its changelog does not, and only a restart, which rebuilds local state from the changelog
 (``workers.runtime.statedir``), makes them agree again. Records the stages send are not fatal here:
 the stage awaits them itself and only marks its input done once they are delivered
-(``workers.batches``).
+(``streams``).
 
 Faust internals used (faust-streaming 0.15.3): ``ProducerBuffer.pending``,
 ``ProducerBuffer._send_pending`` and the ``Producer.buffer`` attribute.

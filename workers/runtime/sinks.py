@@ -26,12 +26,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import faust
 import orjson
 from aiokafka.errors import KafkaTimeoutError
 
 from workers import PIPELINE_VERSION
 from workers.contracts import RecordError
+from workers.stage import Event, Topic
 from workers.stats import PipelineStats
 
 log = logging.getLogger("newsflow.sinks")
@@ -190,8 +190,8 @@ async def deliver(
 
 @dataclass
 class _Sent:
-    event: faust.EventT
-    topic: faust.TopicT
+    event: Event
+    topic: Topic
     key: bytes | None
     value: bytes
     partition: int | None
@@ -209,8 +209,8 @@ class Outbox:
 
     async def send(
         self,
-        event: faust.EventT,
-        topic: faust.TopicT,
+        event: Event,
+        topic: Topic,
         key: bytes | None,
         value: bytes,
         partition: int | None = None,
@@ -224,9 +224,7 @@ class Outbox:
             delivery = _failed(exc)
         self._sent.append(_Sent(event, topic, key, value, partition, delivery))
 
-    async def send_json(
-        self, event: faust.EventT, topic: faust.TopicT, key: str, value: Any
-    ) -> None:
+    async def send_json(self, event: Event, topic: Topic, key: str, value: Any) -> None:
         """``value`` as JSON, keyed by ``key``; one over MAX_OUTPUT_BYTES is this record's error
         (``output_too_large``, raised before anything is sent)."""
         payload = orjson.dumps(value)
@@ -236,7 +234,7 @@ class Outbox:
             )
         await self.send(event, topic, key.encode("utf-8", "surrogatepass"), payload)
 
-    async def confirm(self) -> list[faust.EventT]:
+    async def confirm(self) -> list[Event]:
         """Wait until every record sent is acknowledged; retriable failures are sent again.
         The input of a record the broker refused goes to the dead-letter topic. Returns the
         events whose records were refused (and dead-lettered)."""
@@ -244,7 +242,7 @@ class Outbox:
         if not sent:
             return []
         outcomes = await asyncio.gather(*(s.delivery for s in sent), return_exceptions=True)
-        refused: list[faust.EventT] = []
+        refused: list[Event] = []
         for item, outcome in zip(sent, outcomes, strict=True):
             if not isinstance(outcome, BaseException):
                 continue
@@ -279,11 +277,15 @@ class DeadLetterSink:
     acknowledged it (retrying for as long as it takes: a stage whose dead letters cannot be
     written takes no more records)."""
 
-    def __init__(self, topic: faust.TopicT, stats: PipelineStats) -> None:
+    def __init__(self, topic: Topic, stats: PipelineStats) -> None:
         self.topic = topic
         self.stats = stats
 
-    async def send(self, stage: str, exc: BaseException, event: faust.EventT) -> None:
+    def outbox(self, stage: str) -> Outbox:
+        """An ``Outbox`` for one batch of ``stage``, dead-lettering here what the broker refuses."""
+        return Outbox(self, stage)
+
+    async def send(self, stage: str, exc: BaseException, event: Event) -> None:
         msg = event.message
         letter = dead_letter(
             stage,

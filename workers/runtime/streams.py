@@ -1,18 +1,17 @@
-"""What the batched agents share: taking events in batches, and tables written for one of them.
+"""Faust streams in batches: how the agents take events, and tables written for one of them.
 
-Done and acked (faust-streaming 0.15.3, ``Stream.take_events`` and ``take_ready`` below, which
-keeps its buffering): the events of a batch are marked done for the offset ledger
-(``workers.runtime.consumer``) when the agent asks for the next batch, i.e. after its loop body ran
-for this one, and Faust-acked then too (Faust's acks only let a rebalance or a stop wait for
-them). The loop body returns only once what it sent is acknowledged by the broker
-(``workers.runtime.sinks.Outbox``), and the consumer commits a done offset only once everything sent
-before the commit is delivered. A SIGKILL in the middle of a batch commits nothing of that
-batch (it is processed again after the restart). Records still waiting in the take buffer are
-not done either.
+Done and acked (faust-streaming 0.15.3: ``take_batches`` over Faust's ``Stream.take_events``, and
+``take_ready`` below, which keeps its buffering): the events of a batch are marked done for the
+offset ledger (``workers.runtime.consumer``) when the agent asks for the next batch, i.e. after its
+loop body ran for this one, and Faust-acked then too (Faust's acks only let a rebalance or a stop
+wait for them). The loop body returns only once what it sent is acknowledged by the broker
+(``sinks.Outbox``), and the consumer commits a done offset only once everything sent before the
+commit is delivered. A SIGKILL in the middle of a batch commits nothing of that batch (it is
+processed again after the restart). Records still waiting in the take buffer are not done either.
 
 The loop body must not let an exception escape: the agent would stop, and the dropped
 generator would leave the batch not done (Faust-acked all the same). Records are caught one by
-one; ``settle_batch`` is the net under that (a bug in the batch code itself).
+one; ``workers.stage.settle_batch`` is the net under that (a bug in the batch code itself).
 """
 
 from __future__ import annotations
@@ -21,16 +20,15 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, cast
 
 import faust
 from faust.streams import _current_event
 from mode.utils.futures import notify
 
-from workers.runtime.sinks import DeadLetterSink, Outbox
+from workers.stage import Event
 
-T = TypeVar("T")
 log = logging.getLogger("newsflow.batches")
 
 #: Clean and extract stages: records per batch at most, and how long a batch may keep filling
@@ -42,7 +40,7 @@ STAGE_BATCH_WITHIN_S = 0.01
 
 def done_marker(stream: faust.StreamT) -> Callable[[Any], None]:
     """``consumer.done`` of the stream's app: tells the offset ledger that a record is finished
-    (``workers.runtime.consumer``); a no-op with a consumer that keeps no ledger. Records of the
+    (``consumer``); a no-op with a consumer that keeps no ledger. Records of the
     stream's topics are then done only when this says so."""
     consumer: Any = stream.app.consumer
     explicit = getattr(consumer, "done_explicitly", None)
@@ -171,78 +169,13 @@ async def _take_ready(
 
 
 @contextlib.contextmanager
-def acting_for(event: faust.EventT) -> Iterator[None]:
+def acting_for(event: Event) -> Iterator[None]:
     """Make ``event`` the current event while touching a table: Faust reads and writes the
     rocksdb partition, and sends the changelog record to the partition, of the current event.
     In a batch the stream's own current event is some other record, possibly of another
     partition, so every table access names the record it is done for."""
-    token = _current_event.set(weakref.ref(event))
+    token = _current_event.set(weakref.ref(cast(faust.EventT, event)))
     try:
         yield
     finally:
         _current_event.reset(token)
-
-
-def chunks(items: Sequence[T], size: Callable[[T], int], max_size: int) -> Iterator[Sequence[T]]:
-    """Consecutive runs of ``items`` of at most ``max_size`` total ``size`` (a single larger
-    item makes a run of its own): bounds what one request to a stage process carries."""
-    start, total = 0, 0
-    for i, item in enumerate(items):
-        n = size(item)
-        if i > start and total + n > max_size:
-            yield items[start:i]
-            start, total = i, 0
-        total += n
-    if start < len(items):
-        yield items[start:]
-
-
-def distinct_runs(items: Sequence[T], key: Callable[[T], object]) -> Iterator[Sequence[T]]:
-    """Consecutive runs of ``items`` in which no ``key`` repeats: a key seen again starts a new
-    run. What is decided for an item of one run cannot depend on an earlier item of the same
-    run, so a run can be decided first and processed together."""
-    start: int = 0
-    seen: set[object] = set()
-    for i, item in enumerate(items):
-        k = key(item)
-        if k in seen:
-            yield items[start:i]
-            start, seen = i, set()
-        seen.add(k)
-    if start < len(items):
-        yield items[start:]
-
-
-class Open:
-    """The events of one batch that have not ended anywhere yet (sent on, skipped, or
-    dead-lettered); the batch code calls ``done`` for each as it ends."""
-
-    def __init__(self, events: Sequence[faust.EventT]) -> None:
-        self._open = {id(event): event for event in events}
-
-    def done(self, event: faust.EventT) -> None:
-        self._open.pop(id(event), None)
-
-    def events(self) -> list[faust.EventT]:
-        return list(self._open.values())
-
-
-async def settle_batch(
-    stage: str,
-    dead: DeadLetterSink,
-    events: Sequence[faust.EventT],
-    process: Callable[[Open, Outbox], Awaitable[None]],
-) -> None:
-    """``await process(open, outbox)``, then confirm what it sent (``Outbox.confirm``). When an
-    exception escapes ``process`` anyway, every event of the batch not ended yet goes to the
-    dead-letter topic, so none is marked done without a trace."""
-    open_ = Open(events)
-    outbox = Outbox(dead, stage)
-    try:
-        await process(open_, outbox)
-    except Exception as exc:
-        left = open_.events()
-        log.exception("%s: batch failed; dead-lettering its %d open records", stage, len(left))
-        for event in left:
-            await dead.send(stage, exc, event)
-    await outbox.confirm()

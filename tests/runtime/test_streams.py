@@ -1,6 +1,6 @@
-"""``workers.batches.take_ready`` on a real faust stream (an agent's in-memory test channel):
-a lone record goes on at once, records that come while a batch is busy make the next batch,
-nothing is lost or repeated, and a batch is acked only once the agent is done with it."""
+"""``workers.runtime.streams.take_ready`` on a real faust stream (an agent's in-memory test
+channel): a lone record goes on at once, records that come while a batch is busy make the next
+batch, nothing is lost or repeated, and a batch is acked only once the agent is done with it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import faust
 
-from workers.batches import take_ready
+from workers.runtime.streams import take_ready
 
 WINDOW_S = 5.0  # take_ready may fill a batch this long; it must not wait for it
 
