@@ -17,11 +17,11 @@ from workers.clean.batch import CleanBatch
 from workers.contracts import RecordError
 from workers.extract import EntityRow
 from workers.extract.batch import ExtractBatch
-from workers.guard import StageTimeout
+from workers.runtime.guard import StageTimeout
 from workers.runtime.sinks import DeadLetterSink
+from workers.runtime.stagejobs import clean_job
 from workers.runtime.streams import acting_for
 from workers.stage import chunks, distinct_runs
-from workers.stagejobs import clean_job
 from workers.stats import PipelineStats
 
 JA = "東京都の山田太郎知事は大阪で記者会見を開いた。"

@@ -53,7 +53,7 @@ def parse_unbounded(body: str, content_type: str | None) -> object:
     that holds the GIL), then the clean stage's own work: a runaway the guard must stop."""
     from selectolax.lexbor import LexborHTMLParser
 
-    from workers.stagejobs import clean_job
+    from workers.runtime.stagejobs import clean_job
 
     LexborHTMLParser(body)
     return clean_job(body, content_type)

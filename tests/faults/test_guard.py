@@ -1,4 +1,4 @@
-"""The per-record time guard (workers.guard) stops real runaway work, C code included."""
+"""The per-record time guard (workers.runtime.guard) stops real runaway work, C code included."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import pytest
 
 from workers.contracts import RecordError
-from workers.guard import StageProcess, StageTimeout
+from workers.runtime.guard import StageProcess, StageTimeout
 
 #: Lexbor takes ~20 s on this unbounded (the clean stage bounds markup first, see
 #: workers/clean/markup.py; ``targets.parse_unbounded`` parses it as it is).
@@ -53,7 +53,9 @@ def test_runaway_python_is_cut_at_the_deadline_and_the_next_call_works() -> None
 def test_runaway_c_code_is_cut_at_the_deadline() -> None:
     """Lexbor on a deeply nested page holds the GIL for seconds; the process is killed."""
     proc = StageProcess(
-        "tests.faults.targets:parse_unbounded", timeout_s=1.0, warmup="workers.stagejobs:warm_clean"
+        "tests.faults.targets:parse_unbounded",
+        timeout_s=1.0,
+        warmup="workers.runtime.stagejobs:warm_clean",
     )
     try:
         proc.start()
@@ -124,7 +126,9 @@ def test_a_crash_in_a_batch_costs_the_record_it_was_on() -> None:
 def test_a_batch_runs_each_html_bomb_to_its_deadline_only() -> None:
     """Lexbor holding the GIL on a bomb in the middle of a batch of real pages."""
     proc = StageProcess(
-        "tests.faults.targets:parse_unbounded", timeout_s=1.0, warmup="workers.stagejobs:warm_clean"
+        "tests.faults.targets:parse_unbounded",
+        timeout_s=1.0,
+        warmup="workers.runtime.stagejobs:warm_clean",
     )
     page = ("<html><body><p>東京で会見した。</p></body></html>", None)
     try:

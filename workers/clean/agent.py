@@ -1,7 +1,7 @@
 """Faust glue for the clean stage: raw topic(s) -> ``articles.cleaned``.
 
-Records come in batches (``take_events``); per batch one request to the guarded child process
-that does the CPU work, with a deadline per record (``workers.guard``). Every record ends in the
+Records come in batches (``take_events``); per batch one request to the guarded child process that
+does the CPU work, with a deadline per record (``workers.runtime.guard``). Every record ends in the
 cleaned topic or the dead-letter topic (``workers.clean.batch``), before the batch is acked.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import faust
 
 from workers.clean.batch import CleanBatch
-from workers.guard import StageProcess
+from workers.runtime.guard import StageProcess
 from workers.runtime.sinks import DeadLetterSink
 from workers.runtime.streams import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, take_ready
 from workers.runtime.topics import Topics
@@ -22,9 +22,9 @@ def register(
     app: faust.App, topics: Topics, dead: DeadLetterSink, stats: PipelineStats, settings: Settings
 ) -> None:
     guard = StageProcess(
-        "workers.stagejobs:clean_job",
+        "workers.runtime.stagejobs:clean_job",
         settings.stage_timeout_s,
-        warmup="workers.stagejobs:warm_clean",
+        warmup="workers.runtime.stagejobs:warm_clean",
     )
     clean_batch = CleanBatch(guard, topics.cleaned, dead, stats, settings.max_body_bytes)
 

@@ -25,7 +25,7 @@ MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 @dataclass
 class CleanBatch:
-    guard: Guard  # the stage process: workers.stagejobs.clean_job
+    guard: Guard  # the stage process: workers.runtime.stagejobs.clean_job
     cleaned: Topic
     dead: DeadLetters
     stats: PipelineStats

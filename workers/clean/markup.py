@@ -6,7 +6,7 @@ On hostile or broken pages that is quadratic or worse (measured, one core: 100,0
 ``<div>`` 23 s; 8,000 ``<p><b id=N>x</p>`` 30 s; one tag with 30,000 attributes 2.4 s; a
 ``<select>`` with 8,000 options 0.2 s). Browsers bound the same things (Blink flattens the tree
 past 512 levels); lexbor does not, and its work happens inside one C call that nothing can
-interrupt but killing the process (``workers.guard``).
+interrupt but killing the process (``workers.runtime.guard``).
 
 ``bound_markup`` tokenizes the page once in C (``_markup.c``) with a model of lexbor's stack that
 never pops more than lexbor would, so its depth bounds lexbor's from above, and cuts the start

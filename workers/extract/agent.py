@@ -3,7 +3,7 @@
 Exact re-crawls stop here (``workers.recrawl``; the cleaned topic is keyed by article id, so the
 ``recrawl`` table is co-partitioned with it). Records come in batches (``take_events``); the
 tagging runs in a guarded child process, one request per batch and a deadline per record
-(``workers.guard``). Every record is enriched, skipped or dead-lettered
+(``workers.runtime.guard``). Every record is enriched, skipped or dead-lettered
 (``workers.extract.batch``) before the batch is acked.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import faust
 
 from workers.extract.batch import ExtractBatch
-from workers.guard import StageProcess
 from workers.identity import Identity
+from workers.runtime.guard import StageProcess
 from workers.runtime.sinks import DeadLetterSink
 from workers.runtime.streams import STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S, acting_for, take_ready
 from workers.runtime.topics import Topics
@@ -30,7 +30,9 @@ def register(
     identity: Identity | None = None,
 ) -> None:
     guard = StageProcess(
-        "workers.stagejobs:extract_job", timeout_s, warmup="workers.stagejobs:warm_extract"
+        "workers.runtime.stagejobs:extract_job",
+        timeout_s,
+        warmup="workers.runtime.stagejobs:warm_extract",
     )
     extract_batch = ExtractBatch(guard, topics.enriched, dead, stats, recrawl, acting_for, identity)
 

@@ -50,7 +50,7 @@ Job = tuple[Event, dict[str, Any], Any, dict[str, Any] | None]
 
 @dataclass
 class ExtractBatch:
-    guard: Guard  # the stage process: workers.stagejobs.extract_job
+    guard: Guard  # the stage process: workers.runtime.stagejobs.extract_job
     enriched: Topic
     dead: DeadLetters
     stats: PipelineStats

@@ -9,6 +9,8 @@ runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (
   (local table state rebuilt after an unclean stop).
 - ``topics`` (the topics a worker reads and writes), ``admin`` (creates them, and the table
   changelogs, before the worker joins its group).
+- stage processes: ``guard`` (``StageProcess``: a stage's CPU work in a child process, killed on
+  its deadline) running ``stagejobs`` (the clean and extract functions it calls).
 - ``streams``: how the agents take events in batches (``take_ready``, ``take_batches``: done
   for the offset ledger once processed) and ``acting_for`` (a table access in the partition of
   one record of a batch).

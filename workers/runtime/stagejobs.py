@@ -1,4 +1,4 @@
-"""The stage functions the worker runs in its guarded child processes (``workers.guard``).
+"""The stage functions the worker runs in its guarded child processes (``guard``).
 
 Plain functions of plain values (they cross a pipe): the agents decode and build records; these
 do only the CPU-bound part, which is what needs a hard time bound.

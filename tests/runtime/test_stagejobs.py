@@ -1,4 +1,4 @@
-"""What the stage processes send back (workers.stagejobs) and the records built from it."""
+"""What the stage processes send back (workers.runtime.stagejobs) and the records built from it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from workers.contracts import RecordError
 from workers.extract import Entity, get_extractor
 from workers.records import enriched_record, mention_counts
-from workers.stagejobs import clean_job, extract_job
+from workers.runtime.stagejobs import clean_job, extract_job
 
 TEXT = (
     "岸田文雄首相は東京で記者会見し、トヨタ自動車と日本銀行の方針について述べた。"
