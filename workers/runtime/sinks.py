@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +187,18 @@ async def deliver(
             continue
         trouble.recovered()
         return result
+
+
+async def send_all(topic: Topic, records: Sequence[tuple[int, bytes]], what: str) -> None:
+    """Send ``records`` (partition, value; no key) to ``topic`` together, and return once the
+    broker has acknowledged every one (retriable failures are sent again, ``deliver``). A record
+    the broker refuses raises."""
+    sent = []
+    for partition, value in records:
+        send = functools.partial(topic.send, partition=partition, value=value)
+        sent.append((send, await send()))
+    for send, delivery in sent:
+        await deliver(send, what, first=delivery)
 
 
 @dataclass
