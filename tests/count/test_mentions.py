@@ -91,6 +91,17 @@ def test_hourly_buckets_follow_the_produce_time() -> None:
     assert t.entities["PERSON:A"]["total"] == 5
 
 
+def test_murmur2_is_kafkas() -> None:
+    from aiokafka.partitioner import murmur2 as kafka_murmur2
+
+    from workers.count.mentions import murmur2
+
+    rng = random.Random(3)
+    for n in range(64):
+        data = bytes(rng.randrange(256) for _ in range(n))
+        assert murmur2(data) == kafka_murmur2(data), data
+
+
 def test_partition_matches_kafkas_default_partitioner() -> None:
     import orjson
     from aiokafka.partitioner import DefaultPartitioner
