@@ -9,11 +9,9 @@ from dataclasses import dataclass
 
 import faust
 
-from workers.clean import agent as clean_agent
-from workers.count import agent as count_agent
 from workers.count import http as count_http
-from workers.extract import agent as extract_agent
 from workers.identity import AliasBook, Identity
+from workers.runtime import agents
 from workers.runtime.app import create_app
 from workers.runtime.sinks import DeadLetterSink
 from workers.runtime.tables import Tables, alias_writer, declare_tables
@@ -44,11 +42,11 @@ def build_pipeline(settings: Settings | None = None) -> Pipeline:
     assert tables.aliases is not None
     identity = Identity(book, settings.learn_aliases, alias_writer(tables.aliases))
 
-    clean_agent.register(app, topics, dead, stats, settings)
-    extract_agent.register(
+    agents.register_clean(app, topics, dead, stats, settings)
+    agents.register_extract(
         app, topics, dead, stats, tables.recrawl, settings.stage_timeout_s, identity
     )
-    count_agent.register(app, topics, tables, dead, stats, settings)
+    agents.register_count(app, topics, tables, dead, stats, settings)
     api.register(app, tables, stats, book)
     count_http.register(app, tables)
     return Pipeline(app, settings, topics, tables, stats, identity)

@@ -1,6 +1,6 @@
 """One batch of the clean stage: raw records -> ``articles.cleaned`` or dead letters.
 
-Plain code the agent calls once per batch (``workers.clean.agent``), testable without Kafka
+Plain code the agent calls once per batch (``workers.runtime.agents``), testable without Kafka
 (``workers.stage``). Every record of the batch ends in the cleaned topic or the dead-letter topic
 before the call returns (the batch is marked done after that, ``workers.runtime.streams``); no
 exception escapes.

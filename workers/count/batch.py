@@ -11,7 +11,7 @@ The flush works in runs with a pause after each, so that the clean and extract a
 latency is the product's, do not wait for all of it.
 
 The results are those of counting record by record (``mentions.apply_items``). The agents call
-this class with their tables and sinks (``workers.count.agent``); the tests with doubles
+this class with their tables and sinks (``workers.runtime.agents``); the tests with doubles
 (``workers.stage``).
 """
 

@@ -1,8 +1,8 @@
 """One batch of the extract stage: ``articles.cleaned`` -> ``articles.enriched`` or dead letters.
 
-Plain code the agent calls once per batch (``workers.extract.agent``). Every record of the batch
-is enriched, skipped as an exact re-crawl, or dead-lettered before the call returns, and what it
-sent is acknowledged by the broker (its ``Outbox``); no exception escapes. Testable without Kafka
+Plain code the agent calls once per batch (``workers.runtime.agents``). Every record of the batch is
+enriched, skipped as an exact re-crawl, or dead-lettered before the call returns, and what it sent
+is acknowledged by the broker (its ``Outbox``); no exception escapes. Testable without Kafka
 (``workers.stage``).
 
 Re-crawl decisions (``workers.recrawl``) are made as record by record: the batch is cut into

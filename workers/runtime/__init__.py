@@ -4,6 +4,7 @@ The stages (``workers.clean``, ``workers.extract``, ``workers.count``) are plain
 runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (pyproject.toml).
 
 - ``app``: the Faust app from ``Settings`` (``NewsflowApp``), with ``codec`` (orjson).
+- ``agents``: each stage as a Faust agent, a few lines around the stage's batch class.
 - the commit path: ``consumer`` (``LedgerConsumer``: commits follow the offset ledger,
   ``offsets``), ``delivery`` (``TrackingProducer``: a commit waits for delivery), ``statedir``
   (local table state rebuilt after an unclean stop).

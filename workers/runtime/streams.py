@@ -31,12 +31,6 @@ from workers.stage import Event
 
 log = logging.getLogger("newsflow.batches")
 
-#: Clean and extract stages: records per batch at most, and how long a batch may keep filling
-#: once its first record is there (``take_ready``). Under a backlog batches fill at once; an
-#: idle pipeline hands a record on as soon as it arrives.
-STAGE_BATCH_MAX = 64
-STAGE_BATCH_WITHIN_S = 0.01
-
 
 def done_marker(stream: faust.StreamT) -> Callable[[Any], None]:
     """``consumer.done`` of the stream's app: tells the offset ledger that a record is finished
