@@ -9,16 +9,14 @@ from dataclasses import dataclass
 
 import faust
 
-from workers.count import http as count_http
 from workers.identity import AliasBook, Identity
-from workers.runtime import agents
+from workers.runtime import agents, views
 from workers.runtime.app import create_app
 from workers.runtime.sinks import DeadLetterSink
 from workers.runtime.tables import Tables, alias_writer, declare_tables
 from workers.runtime.topics import Topics, declare_topics
 from workers.settings import Settings
 from workers.stats import PipelineStats
-from workers.web import api
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,5 @@ def build_pipeline(settings: Settings | None = None) -> Pipeline:
         app, topics, dead, stats, tables.recrawl, settings.stage_timeout_s, identity
     )
     agents.register_count(app, topics, tables, dead, stats, settings)
-    api.register(app, tables, stats, book)
-    count_http.register(app, tables)
+    views.register(app, tables, stats, book)
     return Pipeline(app, settings, topics, tables, stats, identity)

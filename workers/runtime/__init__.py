@@ -19,6 +19,10 @@ runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (
   dead-letter topic (``DeadLetterSink``, ``dead_letter``), with back-off while the broker is away.
 - state: ``tables`` (the Faust tables: counts, article states, re-crawl states, the ``aliases``
   GlobalTable, and a one-read table reader), ``store`` (their rocksdb store, one memory budget).
+- the web: ``views`` (the HTTP API, dashboard and ``/metrics`` on Faust's web server; what they
+  answer is computed in ``workers.web``), ``live`` (what they read of the running worker: lag,
+  table snapshots, the other workers' answers), ``webserver`` (a clear 414 for an over-long
+  request line).
 - broker outages: ``kafka_backoff`` (reconnect back-off with jitter in every aiokafka client),
   ``brokerlog`` (aiokafka's connection errors summarized while the broker is away).
 """

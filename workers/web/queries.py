@@ -183,6 +183,29 @@ def merge_top(
     return out[:limit]
 
 
+def merge_by_type(answers: list[dict[str, Any]]) -> dict[str, int]:
+    """Mentions per entity type, summed over several workers' answers (``by_type``)."""
+    by_type: dict[str, int] = {}
+    for answer in answers:
+        for etype, total in answer.get("by_type", {}).items():
+            by_type[etype] = by_type.get(etype, 0) + int(total)
+    return by_type
+
+
+def cluster_fields(answers: list[dict[str, Any]], partitions_total: int) -> dict[str, Any]:
+    """What an answer gathered from several workers says about them: the partitions it covers
+    (of the workers that answered), whether every worker answered, and each one's status.
+    ``answers``: one ``{"url", "partitions", "ok"[, "error"]}`` per worker."""
+    return {
+        "partitions": sorted({p for a in answers if a["ok"] for p in a["partitions"]}),
+        "partitions_total": partitions_total,
+        "complete": all(a["ok"] for a in answers),
+        "workers": [
+            {k: a[k] for k in ("url", "partitions", "ok", "error") if k in a} for a in answers
+        ],
+    }
+
+
 def missing_own(answers: list[dict[str, Any]]) -> list[str]:
     """Roots with moved counts whose own key's count no answer holds (ask its owner): a row
     holds it when it comes from the worker that has the key (``own`` is not None)."""

@@ -11,7 +11,7 @@ Errors in our own views still go to aiohttp (a traceback there is a bug to see).
 Every key a table holds fits the limit: entity names are at most
 ``workers.extract.rules.MAX_NAME_CHARS`` characters (< 1 KB percent-encoded).
 
-Runtime room for an aiohttp internal: ``RequestHandler.handle_error(request, status, exc,
+An aiohttp internal, in the runtime room: ``RequestHandler.handle_error(request, status, exc,
 message)`` is replaced once per process (the same signature in aiohttp 3.8-3.14; 3.14.5 here,
 the version faust-streaming 0.15.3 resolves to). Faust creates the handler per connection, so
 there is no setting to pass a subclass through.

@@ -1,4 +1,4 @@
-"""HTTP API, dashboard and ``/metrics`` on the worker's Faust web server.
+"""The web views: HTTP API, dashboard and ``/metrics`` on the worker's Faust web server.
 
 Read-only by construction: every view defines ``get`` only (other methods answer 405) and reads
 in-process counters or table snapshots; nothing here writes a table or sends a record.
@@ -7,8 +7,10 @@ worker owning the key, and the top/trending lists ask the other workers (``scope
 the recursion).
 
 Entities are shown one row per entity: count keys are merged through the alias book at read
-time (``queries.split_moved``; docs/entity-identity.md), so a name learned to be an alias after
-some of its mentions were counted still adds to the right row, once.
+time (``workers.web.queries.split_moved``; docs/entity-identity.md), so a name learned to be an
+alias after some of its mentions were counted still adds to the right row, once. What the
+answers hold, and how several workers' answers merge, is computed in ``workers.web.queries``
+(plain Python); the views only gather the inputs and route.
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ from faust.web.exceptions import ServiceUnavailable
 from workers import __version__
 from workers.count import partition_for
 from workers.identity import AliasBook
+from workers.runtime import live, webserver
 from workers.runtime.tables import Tables
 from workers.stats import PipelineStats
-from workers.web import dashboard, live, server
+from workers.web import dashboard
 from workers.web.metrics import CONTENT_TYPE, render_metrics
 from workers.web.queries import (
     QueryError,
+    cluster_fields,
     entity_detail,
     hourly_series,
     hours_back,
+    merge_by_type,
     merge_top,
     merge_trending,
     merge_values,
@@ -56,7 +61,7 @@ def _local_only(request: Request) -> bool:
 def register(
     app: faust.App, tables: Tables, stats: PipelineStats, book: AliasBook | None = None
 ) -> None:
-    server.install()  # over-long request lines: 414 and one log line (workers/web/server.py)
+    webserver.install()  # over-long request lines: 414 and one log line (webserver.py)
     partitions = tables.entity_mentions.partitions or app.conf.topic_partitions
     aliases = book if book is not None else AliasBook()
     root = aliases.root
@@ -135,16 +140,6 @@ def register(
             out[key] = value
         return out
 
-    def cluster_fields(answers: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "partitions": sorted({p for a in answers if a["ok"] for p in a["partitions"]}),
-            "partitions_total": partitions,
-            "complete": all(a["ok"] for a in answers),
-            "workers": [
-                {k: a[k] for k in ("url", "partitions", "ok", "error") if k in a} for a in answers
-            ],
-        }
-
     @app.page("/")
     class Dashboard(View):
         """The dashboard: one static page that polls the JSON API (see dashboard.html)."""
@@ -195,10 +190,7 @@ def register(
             }
             answers = await gather(request, local)
             bodies = [a["body"] for a in answers]
-            by_type: dict[str, int] = {}
-            for answer_body in bodies:
-                for etype, total in answer_body.get("by_type", {}).items():
-                    by_type[etype] = by_type.get(etype, 0) + int(total)
+            by_type = merge_by_type(bodies)
             if _local_only(request):  # a part for the asking worker's merge: as it is
                 best = rows
             elif len(bodies) == 1:
@@ -214,7 +206,7 @@ def register(
                 "window": window or "all",
                 "entities": best,
                 "by_type": by_type,
-                **cluster_fields(answers),
+                **cluster_fields(answers, partitions),
             }
             if _local_only(request):
                 body["moved"] = moved
@@ -245,7 +237,7 @@ def register(
                 span = hours_back(24)
                 own_of = {k: hourly_series(v, span) for k, v in values.items() if v}
                 merged = merge_trending(bodies, own_of, limit)
-            out = {"type": entity_type, "entities": merged, **cluster_fields(answers)}
+            out = {"type": entity_type, "entities": merged, **cluster_fields(answers, partitions)}
             if _local_only(request):
                 out["moved"] = moved
             return self.json(out, headers=JSON_HEADERS)
@@ -333,3 +325,18 @@ def register(
             )
             headers = {**JSON_HEADERS, "Content-Type": CONTENT_TYPE}
             return self.bytes(text.encode(), headers=headers)
+
+    @app.page("/api/counts/all")
+    class AllCounts(View):
+        """Every count this worker's tables hold, for exact comparisons (a fault test, or an
+        operator checking a recount; the top list is bounded): {"entities": {key: total},
+        "types": {type: total}, "articles": n}, of the partitions this worker owns."""
+
+        async def get(self, request: Request) -> Response:
+            return self.json(
+                {
+                    "entities": {k: v["total"] for k, v in tables.entity_mentions.items() if v},
+                    "types": {k: v["total"] for k, v in tables.type_mentions.items() if v},
+                    "articles": sum(1 for _ in tables.articles),
+                }
+            )

@@ -1,5 +1,5 @@
 """What the web views read from the running worker: consumer lag, cached table snapshots and
-answers from the other workers. Kept apart from ``api.py`` so the views stay thin."""
+answers from the other workers. Kept apart from ``views.py`` so the views stay thin."""
 
 from __future__ import annotations
 
