@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import random
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -144,7 +145,7 @@ def test_lists_merged_across_workers_equal_one_workers_lists(
 def test_answers_of_several_workers_say_what_they_cover() -> None:
     from workers.web.queries import cluster_fields, merge_by_type
 
-    answers = [
+    answers: list[dict[str, Any]] = [
         {"url": "http://a", "partitions": [0, 2], "ok": True, "body": {"by_type": {"PERSON": 3}}},
         {"url": "http://b", "partitions": [1], "ok": False, "error": "HTTP 503", "body": {}},
         {"url": "http://c", "partitions": [3], "ok": True, "body": {"by_type": {"PERSON": 1,
