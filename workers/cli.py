@@ -56,7 +56,7 @@ def _settings() -> Any:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from workers.run import run_worker
+    from workers.runtime.worker import run_worker
 
     try:
         run_worker(_settings())
@@ -68,7 +68,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _cmd_up(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from workers.run import run_up
+    from workers.up import run_up
 
     persist = Path(args.persist) if args.persist is not None else None
     return run_up(_settings(), demo=args.demo, persist=persist)

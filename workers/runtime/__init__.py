@@ -3,6 +3,9 @@
 The stages (``workers.clean``, ``workers.extract``, ``workers.count``) are plain Python; this room
 runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (pyproject.toml).
 
+- ``worker``: runs the worker (``newsflow worker``, and ``newsflow up`` with its own broker):
+  waits for the broker, creates the topics, starts Faust's worker on ``pipeline``.
+- ``pipeline``: the whole worker composed in one place: app, topics, tables, agents, views.
 - ``app``: the Faust app from ``Settings`` (``NewsflowApp``), with ``codec`` (orjson).
 - ``agents``: each stage as a Faust agent, a few lines around the stage's batch class.
 - the commit path: ``consumer`` (``LedgerConsumer``: commits follow the offset ledger,

@@ -91,7 +91,7 @@ class NewsflowApp(faust.App):
 
 
 def create_app(settings: Settings) -> faust.App:
-    """A Faust app with no agents yet; ``workers.pipeline`` adds the stages."""
+    """A Faust app with no agents yet; ``pipeline`` adds the stages."""
     codec.register()
     table_store.configure(settings.store_memory_mb << 20)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
-"""Running a worker: against a configured broker (``newsflow worker``) or with a broker of its
-own (``newsflow up``: the embedded Tansu in memory, or Apache Kafka on disk with ``--persist``).
+"""``newsflow up``: a broker of its own and a worker (``workers.runtime.worker``): the embedded
+Tansu in memory, or Apache Kafka on disk with ``--persist``; with ``--demo``, the sample pages.
 
 ``newsflow up`` stops in the order that lets everything stop cleanly: the broker runs in its own
 session, so the terminal's Ctrl-C reaches only the worker; the worker stops (commits, closes its
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -24,114 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from workers.endpoints import bootstrap_of, quiet_client_logs
+from workers.runtime.worker import run_worker, say, wait_for_group_coordinator
 from workers.settings import Settings
-
-__all__ = ["bootstrap_of", "demo_pages", "run_up", "run_worker", "wait_for_broker"]
-
-log = logging.getLogger("newsflow")
 
 SHARED_SEED = Path("../shared/seed/page.txt")
 #: Faust's own INFO lines (~170 at start) bury what ``up`` has to say; NEWSFLOW_LOG_LEVEL wins.
 UP_LOG_LEVEL = "warning"
-RETRY_MAX_S = 30.0
 #: Tansu answers a group join after half the session timeout (measured: 10 s -> 5.0 s, 4 s ->
 #: 2.0 s), and a Ctrl-C during the join waits for it: 6 s keeps ``up``'s stop under 5 s and
 #: brings the first page sooner. One worker on a local broker has no partitions to hand over,
 #: which is what the timeout is for. NEWSFLOW_SESSION_TIMEOUT_S wins.
 UP_TANSU_SESSION_TIMEOUT_S = 6.0
-
-
-def say(message: str) -> None:
-    """One line for the person at the terminal (stderr, so stdout stays data)."""
-    print(message, file=sys.stderr, flush=True)
-
-
-async def wait_for_broker(bootstrap: str, settings: Settings, who: str) -> None:
-    """Return once a Kafka client can bootstrap from ``bootstrap``; until then say so on one
-    line per try and retry with back-off (1, 2, 4, ... 30 s). Ctrl-C ends the wait."""
-    import asyncio
-
-    from aiokafka.client import AIOKafkaClient
-    from aiokafka.errors import KafkaError
-
-    from workers.runtime.admin import client_security
-
-    delay = 1.0
-    tries = 0
-    while True:
-        client = AIOKafkaClient(bootstrap_servers=bootstrap, **client_security(settings))
-        try:
-            with quiet_client_logs():
-                await client.bootstrap()
-            if tries:
-                say(f"{who}: broker at {bootstrap} answers; starting")
-            return
-        except (KafkaError, OSError):
-            tries += 1
-            if tries == 1:
-                origin = "NEWSFLOW_BROKER" if os.environ.get("NEWSFLOW_BROKER") else "the default"
-                say(
-                    f"{who}: no broker answers at {bootstrap} ({origin}); start one "
-                    "(`newsflow broker kafka start`, or `newsflow up` for a broker and a worker "
-                    "together) or set NEWSFLOW_BROKER to yours. Retrying with back-off; Ctrl-C "
-                    "to stop."
-                )
-            else:
-                say(f"{who}: still no broker at {bootstrap}; next try in {delay:.0f} s")
-        finally:
-            await client.close()
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, RETRY_MAX_S)
-
-
-def bound_broker_outages(settings: Settings) -> None:
-    """Reconnect back-off with jitter in every Kafka client of this process, and aiokafka's
-    connection errors summarized while the broker is away (``workers.runtime.kafka_backoff``,
-    ``workers.runtime.brokerlog``); each off when its setting is 0."""
-    from workers.runtime import brokerlog, kafka_backoff
-
-    on_reachable = None
-    if settings.broker_outage_log_s > 0:
-        on_reachable = brokerlog.install(settings.broker_outage_log_s).reachable
-    if settings.reconnect_backoff_max_ms > 0 or on_reachable is not None:
-        # (with a zero maximum it only tells the log filter when the broker is back)
-        kafka_backoff.install(
-            settings.reconnect_backoff_ms / 1000,
-            settings.reconnect_backoff_max_ms / 1000,
-            on_reachable=on_reachable,
-        )
-
-
-def run_worker(settings: Settings, who: str = "newsflow worker") -> None:
-    """Run the pipeline's Faust worker in the foreground until SIGINT/SIGTERM.
-
-    Raises SystemExit when the worker stops (Faust's way of ending).
-    """
-    import asyncio
-
-    import faust
-
-    from workers.gctune import tune_gc
-    from workers.malloc import fix_mmap_threshold
-    from workers.pipeline import build_pipeline
-    from workers.runtime.admin import changelog_topics, ensure_topics
-
-    fix_mmap_threshold()  # before the first big buffer (see workers.malloc)
-    tune_gc()  # fewer, shorter collections (see workers.gctune)
-    bound_broker_outages(settings)
-    bootstrap = bootstrap_of(settings.broker)
-    asyncio.run(wait_for_broker(bootstrap, settings, who))
-    pipeline = build_pipeline(settings)
-    asyncio.run(ensure_topics(bootstrap, settings, changelog_topics(pipeline.app)))
-    # redirect_stdouts=False: what `up` says on stderr stays plain lines, not log records
-    worker = faust.Worker(pipeline.app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
-    # At level WARNING or above Faust's start-up spinner sets the root logger to DEBUG (its
-    # handler wants every record), so each debug call in Faust and aiokafka, several per record
-    # sent, built a LogRecord only to drop it: ~5 % of the worker process. No spinner: the
-    # root logger keeps the level asked for.
-    worker.spinner = None
-    say(f"{who}: broker {bootstrap}; web stats on http://{settings.web_host}:{settings.web_port}/")
-    worker.execute_from_commandline()
 
 
 def demo_pages() -> list[dict[str, Any]]:
@@ -202,30 +103,6 @@ def _report_progress(
             )
             return
         time.sleep(0.5)
-
-
-async def _wait_group_coordinator(bootstrap: str, group: str, timeout_s: float = 60.0) -> None:
-    """Until Kafka names a coordinator for ``group``: on a fresh broker the offsets topic is
-    still being made, and a worker joining then logs GroupCoordinatorNotAvailable errors."""
-    import asyncio
-
-    from aiokafka.client import AIOKafkaClient, CoordinationType
-    from aiokafka.errors import KafkaError
-
-    client = AIOKafkaClient(bootstrap_servers=bootstrap)
-    deadline = time.monotonic() + timeout_s
-    try:
-        await client.bootstrap()
-        while True:
-            try:
-                await client.coordinator_lookup(CoordinationType.GROUP, group)
-                return
-            except KafkaError:
-                if time.monotonic() > deadline:
-                    return  # the worker retries by itself; this only spares it the noise
-                await asyncio.sleep(0.2)
-    finally:
-        await client.close()
 
 
 def _kafka_for(data_dir: Path, wanted: int) -> Any:
@@ -310,7 +187,7 @@ def run_up(settings: Settings, demo: bool, persist: Path | None = None) -> int:
                     broker.start()
                 else:
                     broker.start(own_session=True)
-                    asyncio.run(_wait_group_coordinator(broker.bootstrap, settings.app_id))
+                    asyncio.run(wait_for_group_coordinator(broker.bootstrap, settings.app_id))
         except BrokerError as exc:
             say(f"newsflow up: the broker did not start: {str(exc).splitlines()[0]}")
             if persist is not None and not (shutil.which("java") and shutil.which("mvn")):
