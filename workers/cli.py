@@ -75,8 +75,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_top(args: argparse.Namespace) -> int:
+    from workers.clients.top import run
     from workers.endpoints import web_url
-    from workers.web.top import run
 
     where = web_url(args.url)
     return run(where.address, args.type, args.limit, args.window, origin=where.origin)
@@ -104,10 +104,10 @@ def _cmd_produce(args: argparse.Namespace) -> int:
     from aiokafka.errors import KafkaConnectionError, KafkaError
     from tqdm import tqdm
 
+    from workers.clients.produce import iter_pages, produce_pages
     from workers.clients.producer import ProduceError
     from workers.clients.warc import WarcReader
     from workers.endpoints import broker_address, quiet_client_logs
-    from workers.produce import iter_pages, produce_pages
 
     settings = _settings()
     where = broker_address(args.bootstrap)
@@ -163,7 +163,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
 def _run_tail(args: argparse.Namespace, settings: Any, where: Any) -> None:
     import asyncio
 
-    from workers.tail import tail
+    from workers.clients.tail import tail
 
     topic = args.topic or settings.enriched_topic
 

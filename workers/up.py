@@ -39,7 +39,7 @@ def demo_pages() -> list[dict[str, Any]]:
     """The packaged sample pages, plus the project's seed page when ``../shared`` is beside us."""
     from importlib import resources
 
-    from workers.produce import iter_pages
+    from workers.clients.produce import iter_pages
 
     pages: list[dict[str, Any]] = []
     if SHARED_SEED.exists():
@@ -77,7 +77,7 @@ def _report_progress(
     (its web server starts after that), then say when the first page is enriched."""
     import asyncio
 
-    from workers.produce import produce_pages
+    from workers.clients.produce import produce_pages
 
     stats_url = f"{web}/api/stats"
     while _get_json(stats_url) is None:

@@ -1,4 +1,4 @@
-"""``newsflow produce`` input reading (workers/produce.py): what is sent, what is reported."""
+"""``newsflow produce`` input reading (workers.clients.produce): what is sent, what is reported."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from workers.produce import BadInput, iter_pages
+from workers.clients.produce import BadInput, iter_pages
 
 
 def collect(paths: list[Path]) -> tuple[list[dict[str, object]], list[tuple[str, str]]]:
