@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from workers.bench.inprocess import Rates, ratio
 from workers.brokers.common import free_port
 from workers.settings import Settings
 
@@ -350,7 +351,7 @@ async def read_enriched(
 
 
 @dataclass
-class RunResult:
+class RunResult(Rates):
     """What one end-to-end run measured."""
 
     label: str
@@ -366,14 +367,6 @@ class RunResult:
     #: (pages counted, RSS MB, PSS MB, worker process RSS MB) when the run passed every tenth
     #: of its pages
     memory_track: list[tuple[int, float, float, float]] = field(default_factory=list)
-
-    @property
-    def pages_per_s(self) -> float:
-        return self.pages / self.wall_s if self.wall_s > 0 else 0.0
-
-    @property
-    def chars_per_s(self) -> float:
-        return self.chars / self.wall_s if self.wall_s > 0 else 0.0
 
 
 def _poll(workers: Sequence[Worker]) -> list[dict[str, Any]]:
@@ -525,15 +518,15 @@ class PacedLoad:
     @property
     def core_share(self) -> float:
         """CPU seconds per wall second of the worker processes (1.0 = one core busy)."""
-        return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
+        return ratio(self.cpu_s, self.wall_s)
 
     @property
     def ms_per_page(self) -> float:
-        return 1000 * self.cpu_s / self.pages if self.pages else 0.0
+        return ratio(1000 * self.cpu_s, self.pages)
 
     @property
     def main_ms_per_page(self) -> float:
-        return 1000 * self.main_cpu_s / self.pages if self.pages else 0.0
+        return ratio(1000 * self.main_cpu_s, self.pages)
 
 
 async def latency_run(

@@ -13,8 +13,29 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def ratio(amount: float, per: float) -> float:
+    """``amount / per``, or 0 when there is nothing to divide by (an empty or instant run)."""
+    return amount / per if per > 0 else 0.0
+
+
+class Rates:
+    """Pages and characters per wall second of a run that has ``pages``, ``chars``, ``wall_s``."""
+
+    pages: int
+    chars: int
+    wall_s: float
+
+    @property
+    def pages_per_s(self) -> float:
+        return ratio(self.pages, self.wall_s)
+
+    @property
+    def chars_per_s(self) -> float:
+        return ratio(self.chars, self.wall_s)
+
+
 @dataclass(frozen=True)
-class Measure:
+class Measure(Rates):
     """One timed run: how much work, wall time and this process's CPU time."""
 
     name: str
@@ -22,14 +43,6 @@ class Measure:
     chars: int
     wall_s: float
     cpu_s: float
-
-    @property
-    def pages_per_s(self) -> float:
-        return self.pages / self.wall_s if self.wall_s > 0 else 0.0
-
-    @property
-    def chars_per_s(self) -> float:
-        return self.chars / self.wall_s if self.wall_s > 0 else 0.0
 
 
 def timed(name: str, pages: int, chars: int, run: Callable[[], Any]) -> Measure:
