@@ -10,6 +10,8 @@ and extract work runs in a stage process, with a deadline per record (``guard``)
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+
 import faust
 
 from workers.clean.batch import CleanBatch
@@ -22,6 +24,7 @@ from workers.runtime.streams import acting_for, take_batches, take_ready
 from workers.runtime.tables import Tables, reader
 from workers.runtime.topics import Topics
 from workers.settings import Settings
+from workers.stage import Event
 from workers.stats import PipelineStats
 
 #: Clean and extract: records per batch at most, and how long a batch may keep filling once its
@@ -49,12 +52,7 @@ def register_clean(
         warmup="workers.runtime.stagejobs:warm_clean",
     )
     batch = CleanBatch(guard, topics.cleaned, dead, stats, settings.max_body_bytes)
-
-    @app.agent(topics.raw, name="newsflow.clean")
-    async def clean(stream: faust.StreamT) -> None:
-        await guard.astart()
-        async for events in take_ready(stream, STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S):
-            await batch(events)
+    _guarded_agent(app, topics.raw, "newsflow.clean", guard, batch)
 
 
 def register_extract(
@@ -74,9 +72,20 @@ def register_extract(
         warmup="workers.runtime.stagejobs:warm_extract",
     )
     batch = ExtractBatch(guard, topics.enriched, dead, stats, recrawl, acting_for, identity)
+    _guarded_agent(app, topics.cleaned, "newsflow.extract", guard, batch)
 
-    @app.agent(topics.cleaned, name="newsflow.extract")
-    async def extract_entities(stream: faust.StreamT) -> None:
+
+def _guarded_agent(
+    app: faust.App,
+    topic: faust.TopicT,
+    name: str,
+    guard: StageProcess,
+    batch: Callable[[Sequence[Event]], Awaitable[None]],
+) -> None:
+    """An agent on ``topic`` that starts ``guard`` and hands ``batch`` what it takes."""
+
+    @app.agent(topic, name=name)
+    async def agent(stream: faust.StreamT) -> None:
         await guard.astart()
         async for events in take_ready(stream, STAGE_BATCH_MAX, STAGE_BATCH_WITHIN_S):
             await batch(events)
