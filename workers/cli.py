@@ -389,8 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Stages that external evaluations time with start-up included: run them without building the
-#: full parser, whose broker and bench subcommands import aiokafka and friends (~0.1 s), and
-#: without importing argparse or typing at all (~2 ms each).
+#: full parser, whose broker and bench subcommands import aiokafka and friends, and without
+#: importing argparse or typing at all.
 _OFFLINE = {"clean": _cmd_clean, "extract": _cmd_extract}
 
 

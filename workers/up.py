@@ -28,10 +28,10 @@ from workers.settings import Settings
 SHARED_SEED = Path("../shared/seed/page.txt")
 #: Faust's own INFO lines (~170 at start) bury what ``up`` has to say; NEWSFLOW_LOG_LEVEL wins.
 UP_LOG_LEVEL = "warning"
-#: Tansu answers a group join after half the session timeout (measured: 10 s -> 5.0 s, 4 s ->
-#: 2.0 s), and a Ctrl-C during the join waits for it: 6 s keeps ``up``'s stop under 5 s and
-#: brings the first page sooner. One worker on a local broker has no partitions to hand over,
-#: which is what the timeout is for. NEWSFLOW_SESSION_TIMEOUT_S wins.
+#: Tansu answers a group join after half the session timeout, and a Ctrl-C during the join waits
+#: for it: 6 s keeps ``up``'s stop under 5 s and brings the first page sooner. One worker on a
+#: local broker has no partitions to hand over, which is what the timeout is for.
+#: NEWSFLOW_SESSION_TIMEOUT_S wins.
 UP_TANSU_SESSION_TIMEOUT_S = 6.0
 
 

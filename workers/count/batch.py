@@ -39,9 +39,9 @@ from workers.count.mentions import (
 from workers.stage import ActingFor, DeadLetters, Event, Table, Topic
 from workers.stats import PipelineStats
 
-#: A flush applies and writes thousands of keys, so it works in runs with a pause after each:
-#: mention changes applied per run (~2 ms), table writes per run (~4 ms: a rocksdb put and a
-#: changelog record each), and the pause: PAUSE_FACTOR times the run's own time, at most
+#: A flush applies and writes thousands of keys, so it works in runs of a few milliseconds with
+#: a pause after each: mention changes applied per run, table writes per run (a rocksdb put and
+#: a changelog record each), and the pause: PAUSE_FACTOR times the run's own time, at most
 #: MAX_PAUSE_S, so a flush takes at most a quarter of the loop.
 CHANGES_PER_YIELD = 500
 WRITES_PER_YIELD = 64

@@ -37,22 +37,20 @@ def broker_credentials(settings: Settings) -> Any:
 
 
 #: Table changelog records waiting in Faust's producer buffer before the consumer stops handing
-#: records to the agents until that many of them are sent (Faust's ``ProducerBuffer``
-#: default is 100). The count stage writes ~1,000 keys per batch under a backlog, each one a
-#: changelog record, so with 100 nearly every incoming record ran that flush: one
-#: ``asyncio.wait_for`` (a task and a timer) per record sent, and a "producer buffer full"
-#: warning per incoming record (~7 % of the worker process). The buffer drains on its own all
-#: the time and the consumer flushes it completely before every commit; the bound stays, a
-#: batch's writes above the default, so a producer that cannot keep up still stops the
-#: consumer (with 20,000 the buffer was seen to grow past it, holding memory instead).
+#: records to the agents until that many of them are sent (Faust's ``ProducerBuffer`` default is
+#: 100). A count flush writes about a thousand keys under a backlog, each one a changelog record, so
+#: with 100 nearly every incoming record ran that flush: a task and a timer per record sent, and a
+#: "producer buffer full" warning per incoming record. The buffer drains on its own all the time and
+#: the consumer flushes it completely before every commit; the bound stays, a batch's writes above
+#: the default, so a producer that cannot keep up still stops the consumer (a much larger bound only
+#: held memory instead). Figures: docs/benchmark.md, "Measurements behind the code".
 PRODUCER_BUFFER_MAX_MESSAGES = 2_000
 
 #: Commit by time only (Faust's ``broker_commit_interval``, 2.8 s, in its own task). Faust also
-#: commits after every 10,000 acked records by default, and that commit runs inside the loop
-#: that hands fetched records to the agents: nothing moves until the producer is flushed and
-#: the offsets are committed. Seen as a ~200 ms stall of every hop every ~35 s at 55 pages/s,
-#: the top of the latency tail (docs/benchmark.md). Replays after a crash stay bounded by the
-#: interval.
+#: commits after every 10,000 acked records by default, and that commit runs inside the loop that
+#: hands fetched records to the agents: nothing moves until the producer is flushed and the offsets
+#: are committed, a stall of every hop at the top of the latency tail (docs/benchmark.md,
+#: "Measurements behind the code"). Replays after a crash stay bounded by the interval.
 COMMIT_EVERY_RECORDS = 2**62
 
 

@@ -2,16 +2,16 @@
 ``summary_every_s`` seconds, one line when it is back.
 
 Why: aiokafka logs every failed connection attempt and every request that could not be sent, at
-ERROR, from each of its loops (metadata, fetcher, group coordinator, producer sender). During a
-20 s broker stop one worker wrote ~75,000 such lines (7.8 MB; docs/fault-tolerance.md, "Broker
-outage"). The lines say one thing, "the broker is not there", so this filter lets the first one
+ERROR, from each of its loops (metadata, fetcher, group coordinator, producer sender): tens of
+thousands of lines in a short broker stop (docs/fault-tolerance.md, "Broker outage"). The
+lines say one thing, "the broker is not there", so this filter lets the first one
 through as a short warning, counts the rest, and says how many it held back.
 
 An outage begins with a record from aiokafka that shows the broker cannot be reached: a failed
 connection or metadata request (``CONNECT_FAILURES``), or a connection error in its arguments.
 During it, what aiokafka's loops log because of it (``CONSEQUENCES``) is held back too.
-Everything else passes untouched. The outage ends when a
-connection to the broker succeeds again (``reachable()``, called by ``kafka_backoff``).
+Everything else passes untouched. The outage ends when a connection to the broker succeeds
+again (``reachable()``, called by ``kafka_backoff``).
 """
 
 from __future__ import annotations

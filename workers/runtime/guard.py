@@ -1,15 +1,15 @@
 """A hard time bound per record: the CPU-bound stage functions run in a child process.
 
 Why a process and not a signal or a thread: the runaway inputs that matter are in C code that
-holds the GIL and never checks signals (Resiliparse flattening an HTML bomb nested 15,000 deep
-takes 4.6 s, quadratic in depth; SIGALRM fires only after it returns, and a watchdog thread
-cannot even run meanwhile). Only killing a process really stops it; a crash in native code (a
+holds the GIL and never checks signals (Resiliparse flattening a deeply nested HTML bomb takes
+time quadratic in its depth; SIGALRM fires only after it returns, and a watchdog thread cannot
+even run meanwhile). Only killing a process really stops it; a crash in native code (a
 segfault) then costs one record, not the worker. The child also takes the CPU work off the
 event loop, so Kafka heartbeats and the web API stay responsive while a page is processed.
 
-Cost: one pickle round trip over a pipe plus a thread hop per call (measured in
-``tests/faults/test_guard.py``; ~0.1 ms against the ~2-5 ms a page takes to clean and tag).
-On a timeout the child is killed and a fresh one started (the models load again, ~1 s).
+Cost: one pickle round trip over a pipe plus a thread hop per call, small against what a page takes
+to clean and tag (docs/benchmark.md, "Measurements behind the code"). On a timeout the child is
+killed and a fresh one started (the models load again).
 
 Batches (``call_many``, what the agents use): one request and one thread hop for many records,
 and still a deadline per record, not per batch: the child answers record by record, and the

@@ -8,9 +8,9 @@ stand").
 Why: when the broker goes away, aiokafka's loops retry at once. The producer's sender (and the
 fetcher), finding a partition without a known leader, wait on ``force_metadata_update()``; a
 metadata update whose connection is refused fails in well under a millisecond, so the wait ends
-at once and the loop goes round again: ~1,850 failed updates a second, each with two ERROR lines
-("Unable connect to node", "Unable to update metadata"), 10.7 CPU-seconds and 7.8 MB of log in a
-20 s broker stop (docs/fault-tolerance.md, "Broker outage"). No setting spaces this:
+at once and the loop goes round again, thousands of times a second, each time with two ERROR
+lines ("Unable connect to node", "Unable to update metadata"): CPU and log spent for nothing
+while the broker is away (docs/fault-tolerance.md, "Broker outage"). No setting spaces this:
 ``retry_backoff_ms`` is not applied on that path (and Faust does not pass it to aiokafka).
 
 The Java client has ``reconnect.backoff.ms`` / ``reconnect.backoff.max.ms``: after a failed

@@ -19,11 +19,11 @@ from workers.count import partition_for
 log = logging.getLogger("newsflow.web")
 
 #: A table scan runs in the event loop, so it is repeated at most once per this many times its
-#: own duration (at most ~1 % of the loop), however short the ttl and large the table.
+#: own duration (at most 1 % of the loop), however short the ttl and large the table.
 SCAN_SPACING = 100
 
 
-#: Keys counted per event-loop step when the web's async path counts a table (~1 ms each).
+#: Keys counted per event-loop step when the web's async path counts a table (a short step).
 COUNT_CHUNK = 5_000
 
 
@@ -38,8 +38,8 @@ def _key_chunks(store: SerializedStore, chunk: int | None = None) -> Iterator[in
     Faust keeps one rocksdb per table partition and iterates only those of the partitions this
     worker is assigned (``_iterkeys``), and the count stage writes every key into the database
     of the partition it routed the key to; so a raw key count is the owned keys' count, with no
-    key decoded. (Decoding each key once to find its partition made the first count of 100,000
-    keys take 0.8 s of the loop and kept a cache entry per key for good.)
+    key decoded (decoding each key to find its partition held the loop for the whole first
+    count and kept a cache entry per key for good).
     """
     chunk = chunk or COUNT_CHUNK
     n = 0
@@ -53,8 +53,8 @@ def _key_chunks(store: SerializedStore, chunk: int | None = None) -> Iterator[in
 
 async def count_keys_stepwise(store: SerializedStore) -> tuple[int, float] | None:
     """(the count of ``_key_chunks``, seconds of the loop it took), one chunk per event-loop
-    step: the articles table holds every article ever counted, and one pass over 100,000 keys
-    (~20 ms) held up every record in the worker meanwhile; chunk by chunk, a record waits ~1 ms.
+    step: the articles table holds every article ever counted, and one pass over all its keys
+    held up every record in the worker meanwhile; chunk by chunk, a record waits for one chunk.
     None when the stores changed under the count (a rebalance opened or closed one)."""
     total, busy = 0, 0.0
     chunks = _key_chunks(store)
@@ -172,12 +172,12 @@ class TableSnapshot:
 
     def size(self) -> int:
         """``len(items())``, but counted from the keys alone when the snapshot is not fresh:
-        ``/api/stats`` (polled twice a second by the bench and the dashboard) wants only the
-        number, and decoding every value of the entity table for it was ~9 % of the worker
-        process. Same ``ttl`` and rebalance rule as ``items``, and one figure shared with it
-        (a fresh snapshot's length is the size). A key counts when its value is truthy in
-        ``items``; the count tables never hold a falsy value (every write is a non-empty
-        dict, and a deleted key is gone from the store), so every key counts here."""
+        ``/api/stats`` (polled twice a second by the bench and the dashboard) wants only the number,
+        and decoding every value of the entity table for it cost more than anything else the web
+        did. Same ``ttl`` and rebalance rule as ``items``, and one figure shared with it (a fresh
+        snapshot's length is the size). A key counts when its value is truthy in ``items``; the
+        count tables never hold a falsy value (every write is a non-empty dict, and a deleted key is
+        gone from the store), so every key counts here."""
         return self.sizes.size()
 
     async def asize(self) -> int:
@@ -236,9 +236,8 @@ async def fan_out(
 
 class TableSize:
     """Number of keys in a table's local partitions, counted at most every ``ttl`` seconds and
-    every ``SCAN_SPACING`` times the count's own time (counting walks the store: the articles
-    table holds a key per article, and decoding each of 60,000 keys every 5 s was ~4 % of the
-    worker process while the stats were polled). Raw keys are counted, none is decoded; the
+    every ``SCAN_SPACING`` times the count's own time (counting walks the store, and the
+    articles table holds a key per article). Raw keys are counted, none is decoded; the
     web counts with ``asize``, a chunk per event-loop step.
 
     ``owned``: the partitions this worker holds; a change (a rebalance) makes a count due at

@@ -3,7 +3,7 @@
 Faust opens one rocksdb per table partition (4 tables x N partitions here), each with its own
 block cache (2 GB by default) and memtables (3 x 64 MB), and keeps index and filter blocks
 outside any cache. So the worker's memory grew with the partitions it owned and with the data
-it had written (436 -> 998 MB RSS over 100,000 pages). Here every rocksdb of the process
+it had written (docs/benchmark.md, "Memory"). Here every rocksdb of the process
 shares one LRU cache; memtables are charged to that cache (one write-buffer manager) and
 index/filter blocks live in it too, so the store's memory is bounded by one number
 (``NEWSFLOW_STORE_MEMORY_MB``) whatever the partitions or the data.

@@ -126,8 +126,8 @@ def run_worker(settings: Settings, who: str = "newsflow worker") -> None:
     worker = faust.Worker(pipeline.app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
     # At level WARNING or above Faust's start-up spinner sets the root logger to DEBUG (its
     # handler wants every record), so each debug call in Faust and aiokafka, several per record
-    # sent, built a LogRecord only to drop it: ~5 % of the worker process. No spinner: the
-    # root logger keeps the level asked for.
+    # sent, built a LogRecord only to drop it. No spinner: the root logger keeps the level
+    # asked for.
     worker.spinner = None
     say(f"{who}: broker {bootstrap}; web stats on http://{settings.web_host}:{settings.web_port}/")
     worker.execute_from_commandline()
