@@ -125,7 +125,7 @@ def top_and_moved(
     root: Root = _self,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """``top_entities`` and the moved keys' counts per root (all of them, not only the top:
-    what another worker needs to merge exactly, see api.TopEntities)."""
+    what another worker needs to merge exactly, see runtime.views.TopEntities)."""
     n = window_hours(window)
     hours = hours_back(n, now) if n else None
     prefix = f"{entity_type.upper()}:" if entity_type else None
