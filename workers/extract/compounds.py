@@ -124,7 +124,7 @@ class CountryCompounds:
         in 米の価格, 日中 as "daytime")."""
         found, covered = self.find(text, tokens, pos)
         bare, starters = self._bare, self.starters
-        kept = [r for r in rows if r[0][0] not in starters or not bare(r[0])]
+        kept = [r for r in rows if r[0][:1] not in starters or not bare(r[0])]
         if found:
             return merge(text, kept, found, covered)
         return rows if len(kept) == len(rows) else kept
@@ -152,7 +152,7 @@ class CountryCompounds:
         first = bisect_right(starts, self.trigger.search(text).start()) - 1  # type: ignore[union-attr]
         starters = self.starters
         for i in range(max(first, 0), n):
-            if i <= done or surface[i][0] not in starters:
+            if i <= done or surface[i][:1] not in starters:  # Sudachi can give an empty word (…)
                 continue
             run = self._run(surface, pos, tokens.pos, i, n)
             if run is None:
