@@ -15,7 +15,6 @@ at run time. tests/extract checks blocks, labels and spans against crfsuite.
 
 from __future__ import annotations
 
-import logging
 import marshal
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -52,8 +51,6 @@ def tables_path() -> Path:
     return Path(__file__).with_name("data") / TABLES_FILE
 
 
-log = logging.getLogger("newsflow.extract")
-
 #: Said once per process when the C decoder is missing (the figure: docs/entity-extraction.md,
 #: "Without a C compiler"; pip builds the extension only where a C compiler is found).
 NOT_COMPILED_WARNING = (
@@ -69,7 +66,11 @@ def _warn_not_compiled() -> None:
     global _warned
     if not _warned:
         _warned = True
-        log.warning(NOT_COMPILED_WARNING.format(slowdown=PY_DECODER_SLOWDOWN))
+        import logging  # here: the logging package costs ~3 ms of every start-up otherwise
+
+        logging.getLogger("newsflow.extract").warning(
+            NOT_COMPILED_WARNING.format(slowdown=PY_DECODER_SLOWDOWN)
+        )
 
 
 def compiled_decoder_class() -> Callable[..., Decoder] | None:
