@@ -33,6 +33,7 @@ typedef struct {
     PyObject *as_prefix;   /* tuple of (tail, abbreviation): names.ORG_TAIL_AS_PREFIX */
     PyObject *tail_abbrs;  /* tuple of (tail, tuple of abbreviations): ORG_TAIL_ABBREVIATIONS */
     PyObject *generic;     /* frozenset: names.GENERIC_WORDS */
+    PyObject *tail_ends;   /* str: the last characters of all the tails above */
     Py_ssize_t max_short;  /* article.MAX_SHORT */
     Py_ssize_t max_run;    /* book.MAX_ABBREVIATED_RUN */
 } Keys;
@@ -321,14 +322,17 @@ static int shorts_of(Keys *self, int person, PyObject *name, Sink *k) {
             TAKE(PyUnicode_Substring(name, bounds[2 * np - 2], bounds[2 * np - 1]));
         return 0;
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->tails); i++) {
+    /* a name that ends in no tail's last character ends in no tail (most names) */
+    int tailed = u.len > 0 && PyUnicode_FindChar(self->tail_ends, AT(u, u.len - 1), 0,
+                                                 PyUnicode_GET_LENGTH(self->tail_ends), 1) >= 0;
+    for (Py_ssize_t i = 0; tailed && i < PyTuple_GET_SIZE(self->tails); i++) {
         U tail = u_of(PyTuple_GET_ITEM(self->tails, i));
         if (!ends_with(u, tail) || u.len - tail.len < 2) continue;
         Py_ssize_t end = u.len - tail.len;
         while (end > 0 && AT(u, end - 1) == 0x30FB) end--;  /* .rstrip("・") */
         if (!all_kanji(u, 0, end)) TAKE(PyUnicode_Substring(name, 0, end));
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->as_prefix); i++) {
+    for (Py_ssize_t i = 0; tailed && i < PyTuple_GET_SIZE(self->as_prefix); i++) {
         PyObject *item = PyTuple_GET_ITEM(self->as_prefix, i);
         U tail = u_of(PyTuple_GET_ITEM(item, 0));
         if (!ends_with(u, tail) || u.len <= tail.len) continue;
@@ -338,7 +342,7 @@ static int shorts_of(Keys *self, int person, PyObject *name, Sink *k) {
         Py_DECREF(stem);
         if (rc) return rc;
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->tail_abbrs); i++) {
+    for (Py_ssize_t i = 0; tailed && i < PyTuple_GET_SIZE(self->tail_abbrs); i++) {
         PyObject *item = PyTuple_GET_ITEM(self->tail_abbrs, i);
         U tail = u_of(PyTuple_GET_ITEM(item, 0));
         if (!ends_with(u, tail) || u.len <= tail.len) continue;
@@ -1114,6 +1118,20 @@ static int Keys_init(Keys *self, PyObject *args, PyObject *kwds) {
     }
     PyObject *tail_set = PyFrozenSet_New(tails);
     if (!tail_set) return -1;
+    PyObject *ends = PyList_New(0);  /* the tails' last characters */
+    PyObject *groups[3] = {tails, as_prefix, tail_abbrs};
+    for (int g = 0; ends && g < 3; g++)
+        for (Py_ssize_t i = 0; ends && i < PyTuple_GET_SIZE(groups[g]); i++) {
+            PyObject *t = PyTuple_GET_ITEM(groups[g], i);
+            if (g) t = PyTuple_GET_ITEM(t, 0);
+            PyObject *last = PyUnicode_Substring(t, PyUnicode_GET_LENGTH(t) - 1, PyUnicode_GET_LENGTH(t));
+            if (!last || PyList_Append(ends, last) < 0) Py_CLEAR(ends);
+            Py_XDECREF(last);
+        }
+    PyObject *tail_ends = ends ? PyUnicode_Join(s_empty, ends) : NULL;
+    Py_XDECREF(ends);
+    if (!tail_ends) { Py_DECREF(tail_set); return -1; }
+    Py_XSETREF(self->tail_ends, tail_ends);
     Py_XSETREF(self->normalize, Py_NewRef(normalize));
     Py_XSETREF(self->tails, Py_NewRef(tails));
     Py_XSETREF(self->tail_set, tail_set);
@@ -1163,6 +1181,7 @@ static void Keys_dealloc(Keys *self) {
     Py_XDECREF(self->as_prefix);
     Py_XDECREF(self->tail_abbrs);
     Py_XDECREF(self->generic);
+    Py_XDECREF(self->tail_ends);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
