@@ -40,6 +40,7 @@ from workers.extract.lexicon import (
     TITLES,
 )
 from workers.extract.tokens import Tokens
+from workers.extract.words import WORDS
 from workers.identity.known import KnownNames
 
 PosName = Callable[[int], tuple[str, ...]]
@@ -73,6 +74,15 @@ class CountryCompounds:
         # (two character sets, searched fast), the words decide.
         self.trigger = re.compile(f"[{chars}{prefixes}][{chars}{state}]")
         self.starters = frozenset(chars + prefixes)
+        # The words a country mention can start in (workers.extract.words): one made only of
+        # abbreviation kanji (日米, 米), a prefix and one of them (訪中), one of them and a word
+        # of state (米大統領). A text without one has no country word (find) and no row made
+        # only of such kanji (a row is whole words, each then one of the first two kinds).
+        self.has_starter = (
+            WORDS.bit("only", chars)
+            | WORDS.bit("in", {p + c for p in prefixes for c in chars})
+            | WORDS.bit("in", {c + w for c in chars for w in STATE_WORDS})
+        )
         self.analyse = functools.lru_cache(maxsize=8192)(self._analyse)
 
     # --- one word ----------------------------------------------------------------------------
@@ -122,6 +132,8 @@ class CountryCompounds:
         """The rows with the text's country abbreviations put in (``merge``), and without the
         model's rows that are only abbreviation kanji that ``find`` did not confirm (米 as rice
         in 米の価格, 日中 as "daytime")."""
+        if not tokens.words & self.has_starter:
+            return rows
         found, covered = self.find(text, tokens, pos)
         bare, starters = self._bare, self.starters
         kept = [r for r in rows if r[0][:1] not in starters or not bare(r[0])]

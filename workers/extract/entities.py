@@ -27,8 +27,9 @@ from workers.extract.decoder import TypeTagger
 from workers.extract.gazetteer import Gazetteer, cached_words
 from workers.extract.model import OUTPUT_TYPE, Span
 from workers.extract.parens import bracketed_acronyms
-from workers.extract.rules import SPAN_RULES, titles_inside_words
+from workers.extract.rules import HAS_TITLE_END, RULE_NEEDS, SPAN_RULES, titles_inside_words
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, Tokens, split_for_sudachi
+from workers.extract.words import WORDS
 from workers.identity.known import known_names
 
 __all__ = [
@@ -124,10 +125,14 @@ class EntityExtractor:
         self.tokenize = Tokenizer()
         self.tagger = TypeTagger(self.tokenize.pos_name)
         self.span_rules = SPAN_RULES
+        # each rule with the word classes it needs (None: every text)
+        self._rules = tuple((rule, RULE_NEEDS.get(rule)) for rule in self.span_rules)
         self.c_rows: RowsOf | None = compiled_rows() if self.tagger.compiled else None
         known = known_names()
         self.countries = CountryCompounds(known, self.tokenize.lookup)
         self.gazetteer = Gazetteer(known, cached_words(self.tokenize), self.tokenize.pos_name)
+        # every step's word classes are registered by now: the tagger's scan reports them
+        self.tagger.set_word_classes(tuple(WORDS.classes))
 
     def __call__(self, text: str) -> list[Entity]:
         return [Entity(*row) for row in self.rows(text)]
@@ -149,9 +154,16 @@ class EntityExtractor:
     def refine(self, text: str, tokens: Tokens, rows: list[EntityRow]) -> list[EntityRow]:
         """The rows with country abbreviations split out, known names spotted and typed, and
         bracketed acronyms added (each step has a cheap test that skips most texts)."""
-        rows = titles_inside_words(rows)
-        rows = self.countries.apply(text, tokens, self.tokenize.pos_name, rows)
-        rows = self.gazetteer.merge(text, tokens, rows)
+        words = tokens.words  # a step whose words the text lacks leaves the rows as they are
+        if words & HAS_TITLE_END:
+            rows = titles_inside_words(rows)
+        if words & self.countries.has_starter:
+            rows = self.countries.apply(text, tokens, self.tokenize.pos_name, rows)
+        gazetteer = self.gazetteer
+        if words & gazetteer.org_needs == gazetteer.org_needs or (
+            words & gazetteer.place_needs == gazetteer.place_needs
+        ):
+            rows = gazetteer.merge(text, tokens, rows)
         return bracketed_acronyms(text, rows)
 
     def mentions(self, text: str) -> list[Mention]:
@@ -167,8 +179,10 @@ class EntityExtractor:
         tagger.bound()
         tokens, spans = self.tokenize.scanned(text, tagger.scan)
         pos_name = self.tokenize.pos_name
-        for rule in self.span_rules:
-            spans = rule(tokens, spans, pos_name)
+        words = tokens.words
+        for rule, needs in self._rules:
+            if needs is None or needs & words:  # else the rule would keep the spans as they are
+                spans = rule(tokens, spans, pos_name)
         return tokens, spans
 
     def py_mentions(self, text: str, tokens: Tokens, spans: list[Span]) -> list[Mention]:

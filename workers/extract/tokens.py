@@ -65,9 +65,12 @@ def split_for_sudachi(text: str, limit: int = SUDACHI_MAX_BYTES) -> list[tuple[i
 
 # fill(morphemes, surface, pos, type ids): appends one entry per morpheme to each list
 Fill = Callable[[Iterable[Any], list[str], list[int], list[int]], None]
-# scan([(offset, chunk, morphemes)]) -> (surface, pos, start offsets, name spans) of a text
+# scan([(offset, chunk, morphemes)]) -> (surface, pos, start offsets, name spans, word-class
+# bits: workers.extract.words) of a text
 Span = tuple[int, int, str]
-Scan = Callable[[list[tuple[int, str, Any]]], tuple[list[str], list[int], list[int], list[Span]]]
+Scan = Callable[
+    [list[tuple[int, str, Any]]], tuple[list[str], list[int], list[int], list[Span], int]
+]
 
 
 class Tokens:
@@ -78,7 +81,7 @@ class Tokens:
     surfaces tile each chunk exactly) and normalized forms are read from Sudachi when asked.
     """
 
-    __slots__ = ("_chunks", "_starts", "pos", "surface", "type_id")
+    __slots__ = ("_chunks", "_starts", "pos", "surface", "type_id", "words")
 
     def __init__(
         self,
@@ -87,6 +90,7 @@ class Tokens:
         type_id: list[int] | None = None,
         chunks: list[tuple[int, int, Any]] | None = None,
         starts: list[int] | None = None,
+        words: int | None = None,
     ) -> None:
         self.surface = surface
         self.pos = pos
@@ -94,6 +98,21 @@ class Tokens:
         # (index of the chunk's first token, chunk offset in the text, Sudachi MorphemeList)
         self._chunks = chunks if chunks is not None else [(0, 0, None)]
         self._starts: list[int] | None = starts
+        #: the bits of the word classes the text's words are in (workers.extract.words): from
+        #: the tagger's scan, or computed on first read (``__getattr__``) for tokens made
+        #: otherwise; a plain slot, as the rules read it for every text
+        self.words: int
+        if words is not None:
+            self.words = words
+
+    def __getattr__(self, name: str) -> int:
+        """``words`` of tokens made without them (the slot is read only when set)."""
+        if name != "words":
+            raise AttributeError(name)
+        from workers.extract.words import WORDS
+
+        self.words = WORDS.of(self.surface)
+        return self.words
 
     def __len__(self) -> int:
         return len(self.surface)
@@ -194,13 +213,13 @@ class Tokenizer:
         work, in C)."""
         tokenize = self._tok.tokenize
         chunks = [(offset, chunk, tokenize(chunk)) for offset, chunk in split_for_sudachi(text)]
-        surface, pos, starts, spans = scan(chunks)
+        surface, pos, starts, spans, words = scan(chunks)
         if len(chunks) == 1:
             offset, _, morphemes = chunks[0]
-            return Tokens(surface, pos, None, [(0, offset, morphemes)], starts), spans
+            return Tokens(surface, pos, None, [(0, offset, morphemes)], starts, words), spans
         # (first token, offset, morphemes) per chunk; a chunk's first token starts at its offset
         index = [(bisect_left(starts, off), off, morphemes) for off, _, morphemes in chunks]
-        return Tokens(surface, pos, None, index or None, starts), spans
+        return Tokens(surface, pos, None, index or None, starts, words), spans
 
     def __call__(self, text: str) -> list[Token]:
         tokens: list[Token] = []
