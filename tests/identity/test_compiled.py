@@ -70,7 +70,7 @@ def py_article(text: str, rows: list[Row]) -> tuple[list[str], list[str], list[s
 
 def c_article(text: str, rows: list[Row]) -> tuple[list[str], list[str], list[str]] | None:
     known = known_names()
-    got = c_keys().article(text, rows, known.keys, known.single)
+    got = c_keys().article(text, rows, known.by_key(), known.single)
     return None if got is None else (got[0], got[1], list(got[2]))
 
 
@@ -211,7 +211,7 @@ def test_abbreviates_on_random_pairs() -> None:
 )  # fmt: skip
 def test_odd_rows_are_left_to_python(rows: list[Any]) -> None:
     known = known_names()
-    assert c_keys().article("東京(・・・)", rows, known.keys, known.single) is None
+    assert c_keys().article("東京(・・・)", rows, known.by_key(), known.single) is None
 
 
 def test_book_update_is_add_entry_by_entry() -> None:

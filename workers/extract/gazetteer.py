@@ -143,7 +143,7 @@ class Gazetteer:
         hits = []
         if orgs:
             hits = [(w, self.index) for w in self.firsts.intersection(surface)]
-        if places:
+        if places and not GOVERNMENT_WORDS.isdisjoint(surface):
             hits += [(w, self.places) for w in self.place_firsts.intersection(surface)]
         if not hits:
             return []

@@ -137,6 +137,8 @@ def katakana_name_before_title(tokens: Tokens, spans: list[Span], pos: PosName) 
         return spans
     surface = tokens.surface
     found = PERSON_TITLES.intersection(surface)
+    if not found:
+        return spans
     taken = {i for a, b, _ in spans for i in range(a, b)}
     add: list[Span] = []
     for title in found:
@@ -154,9 +156,9 @@ def person_before_title(tokens: Tokens, spans: list[Span], pos: PosName) -> list
     """A person's name with a title, taken as an organisation (玉木代表, 泉代表): the model
     reads 代表 as the head of a body. When every word before the trailing titles is a Sudachi
     person name, it is a person (strip_titles then cuts the title off)."""
-    if not tokens.words & _HAS_TITLE:
-        return spans
     surface, tpos = tokens.surface, tokens.pos
+    if not tokens.words & _HAS_TITLE or TITLES.isdisjoint(surface):
+        return spans
     out: list[Span] = []
     for a, b, tag in spans:
         if tag != "PER" and b - a >= 2 and surface[b - 1] in TITLES:
@@ -232,9 +234,9 @@ def drop_punctuation_edges(tokens: Tokens, spans: list[Span], pos: PosName) -> l
 
 def join_katakana_dots(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Katakana names joined by ・ are one name: キングス + ・カレッジ -> キングス・カレッジ."""
-    if not tokens.words & _HAS_DOT:
-        return spans
     surface = tokens.surface
+    if not tokens.words & _HAS_DOT or ("・" not in surface and "･" not in surface):
+        return spans
     n = len(tokens)
     # Only a span right before or after a dot can grow: without one, skip building `taken`.
     if not any(
@@ -288,6 +290,8 @@ def direction_places(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Sp
         return spans
     surface, tpos = tokens.surface, tokens.pos
     found = DIRECTIONS.intersection(surface)
+    if not found:
+        return spans
     last = len(tokens) - 1
     # compass words before a place name, found by list.index (in C), not a loop over all tokens
     hits = sorted(

@@ -98,21 +98,10 @@ class Tokens:
         # (index of the chunk's first token, chunk offset in the text, Sudachi MorphemeList)
         self._chunks = chunks if chunks is not None else [(0, 0, None)]
         self._starts: list[int] | None = starts
-        #: the bits of the word classes the text's words are in (workers.extract.words): from
-        #: the tagger's scan, or computed on first read (``__getattr__``) for tokens made
-        #: otherwise; a plain slot, as the rules read it for every text
-        self.words: int
-        if words is not None:
-            self.words = words
-
-    def __getattr__(self, name: str) -> int:
-        """``words`` of tokens made without them (the slot is read only when set)."""
-        if name != "words":
-            raise AttributeError(name)
-        from workers.extract.words import WORDS
-
-        self.words = WORDS.of(self.surface)
-        return self.words
+        #: the bits of the word classes the text's words are in (workers.extract.words), from
+        #: the tagger's scan; -1 (every bit) for tokens made otherwise: then no step is skipped
+        #: and each runs its whole test, as it would without word classes
+        self.words = words if words is not None else -1
 
     def __len__(self) -> int:
         return len(self.surface)

@@ -11,10 +11,12 @@
  * exactly as there (errors included).
  *
  * The tables (ORG_TAILS, GENERIC_WORDS ...) are handed over by workers/identity/compiled.py from
- * the Python constants: one source of truth. The known-name dicts are passed on every call.
+ * the Python constants: one source of truth. The known-name dicts are passed on every call
+ * (by_key: KnownNames.by_key, "TYPE:form" -> key; single: KnownNames.single).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 
 #define FALLBACK (-2)
 
@@ -139,15 +141,6 @@ static PyObject *key_of(PyObject *kind, PyObject *name) {
     return join(parts, 3);
 }
 
-/* d.get((a, b)): borrowed, or NULL (check PyErr_Occurred). */
-static PyObject *get2(PyObject *d, PyObject *a, PyObject *b) {
-    PyObject *t = PyTuple_Pack(2, a, b);
-    if (!t) return NULL;
-    PyObject *v = PyDict_GetItemWithError(d, t);
-    Py_DECREF(t);
-    return v;
-}
-
 /* d.get(k): borrowed, or NULL (check PyErr_Occurred). */
 static inline PyObject *get1(PyObject *d, PyObject *k) { return PyDict_GetItemWithError(d, k); }
 
@@ -270,14 +263,19 @@ static int abbreviates(Keys *self, PyObject *shrt, PyObject *full, PyObject *kin
 
 /* --- book.derived_shorts ------------------------------------------------------------------- */
 
-/* Where the short forms of a name go: into a set (derived_shorts), or only tested for one that
- * survives derived_shorts' filter (not the name itself, two characters or more, not a generic
- * word), stopping at the first (bool(derived_shorts(key)), article._teaches' test). */
+static PyObject *joined2(PyObject *a, PyObject *b);
+static int add_to_set_in(PyObject *d, PyObject *key, PyObject *value);
+
+/* Where the short forms of a name go: into a set (derived_shorts), or those that survive
+ * derived_shorts' filter (not the name itself, two characters or more, not a generic word)
+ * either tested for, stopping at the first (bool(derived_shorts(key)): article._teaches' test),
+ * or taught to the book as "KIND:form" (AliasBook.add of an N entry). */
 typedef struct {
     Keys *self;
     PyObject *set;   /* collect mode when not NULL */
-    U name;          /* test mode: the name the forms are of */
+    U name;          /* the name the forms are of */
     int found;       /* test mode: one survived */
+    PyObject *derived, *prefix, *full, *touched;  /* book mode when derived is not NULL */
 } Sink;
 
 /* Take a form (a new reference, or NULL on error): 0 go on, 1 stop (found), -1 error. */
@@ -291,8 +289,17 @@ static int sink_take(Sink *k, PyObject *form) {
         rc = 0;
         if (f.len >= 2 && !equal(f, k->name)) {
             rc = PySet_Contains(k->self->generic, form);
-            if (rc == 0) { k->found = 1; rc = 1; }
-            else if (rc == 1) rc = 0;
+            if (rc == 1) {
+                rc = 0;  /* a generic word: no short form */
+            } else if (rc == 0 && !k->derived) {
+                k->found = 1;
+                rc = 1;
+            } else if (rc == 0) {  /* derived.setdefault(KIND:form, set()).add(full) */
+                PyObject *key = joined2(k->prefix, form);
+                rc = key ? add_to_set_in(k->derived, key, k->full) : -1;
+                if (rc == 0) rc = PyList_Append(k->touched, key);
+                Py_XDECREF(key);
+            }
         }
     }
     Py_DECREF(form);
@@ -409,7 +416,7 @@ static PyObject *derived(Keys *self, PyObject *key, int *fallback) {
     PyObject *prefix = PyUnicode_Substring(key, 0, at);  /* "KIND:" */
     PyObject *name = prefix ? PyUnicode_Substring(key, at, len) : NULL;
     PyObject *shorts = name ? PySet_New(NULL) : NULL;
-    Sink k = {self, shorts, {0}, 0};
+    Sink k = {self, shorts, {0}, 0, NULL, NULL, NULL, NULL};
     int rc = shorts ? shorts_of(self, kind == 'P', name, &k) : -1;
     if (rc == FALLBACK) *fallback = 1;
     if (rc == 0 && PySet_Discard(shorts, name) < 0) rc = -1;
@@ -445,7 +452,7 @@ static int has_derived(Keys *self, PyObject *key) {
     if (!kind) return 0;
     PyObject *name = PyUnicode_Substring(key, at, PyUnicode_GET_LENGTH(key));
     if (!name) return -1;
-    Sink k = {self, NULL, u_of(name), 0};
+    Sink k = {self, NULL, u_of(name), 0, NULL, NULL, NULL, NULL};
     int rc = shorts_of(self, kind == 'P', name, &k);
     Py_DECREF(name);
     return rc < 0 ? rc : k.found;
@@ -503,15 +510,17 @@ static int teaches(Keys *self, PyObject *keys, PyObject *kind, PyObject *name, P
     if (!known_key && full_name(key)) {
         /* keys((kind, key.partition(":")[2])) is None and derived_shorts(key) */
         PyObject *got;
-        if (key_is(key, kind, name)) {
-            got = get2(keys, kind, name);
+        if (key_is(key, kind, name)) {  /* then kind + ":" + the key's name is the key */
+            got = get1(keys, key);
         } else {
             Py_ssize_t at;
             key_kind(key, &at);
             PyObject *npart = PyUnicode_Substring(key, at, PyUnicode_GET_LENGTH(key));
-            if (!npart) return -1;
-            got = get2(keys, kind, npart);
-            Py_DECREF(npart);
+            PyObject *k2 = npart ? key_of(kind, npart) : NULL;
+            Py_XDECREF(npart);
+            if (!k2) return -1;
+            got = get1(keys, k2);
+            Py_DECREF(k2);
         }
         if (!got && PyErr_Occurred()) return -1;
         if (!got) {
@@ -528,13 +537,26 @@ static int teaches(Keys *self, PyObject *keys, PyObject *kind, PyObject *name, P
         PyObject *form = forms[i];
         if (i == 1 && str_eq(own, name)) break;
         if (PyUnicode_GET_LENGTH(form) < 2 || key_is(key, kind, form)) continue;
-        PyObject *got = get2(keys, kind, form);  /* keys((kind, form)) != key */
-        if (!got && PyErr_Occurred()) return -1;
-        if (got && PyUnicode_Check(got) && str_eq(got, key)) continue;
-        PyObject *parts[6] = {s_alias_tab, kind, s_colon, form, s_tab, key};
-        if (!(ev[(*nev)++] = join(parts, 6))) { (*nev)--; return -1; }
+        PyObject *alias = key_of(kind, form);
+        if (!alias) return -1;
+        PyObject *got = get1(keys, alias);  /* keys((kind, form)) != key */
+        if (!got && PyErr_Occurred()) { Py_DECREF(alias); return -1; }
+        if (got && PyUnicode_Check(got) && str_eq(got, key)) { Py_DECREF(alias); continue; }
+        PyObject *parts[4] = {s_alias_tab, alias, s_tab, key};
+        ev[*nev] = join(parts, 4);
+        Py_DECREF(alias);
+        if (!ev[(*nev)++]) { (*nev)--; return -1; }
     }
     return 0;
+}
+
+/* keys.get(f"{kind}:{form}"): borrowed, or NULL (check PyErr_Occurred). */
+static PyObject *known_form(PyObject *keys, PyObject *kind, PyObject *form) {
+    PyObject *k = key_of(kind, form);
+    if (!k) return NULL;
+    PyObject *got = get1(keys, k);
+    Py_DECREF(k);
+    return got;
 }
 
 /* article._mention of one row: 0, -1 or FALLBACK. */
@@ -555,26 +577,37 @@ static int mention(Keys *self, PyObject *keys, PyObject *single, PyObject *row, 
         if (!PyUnicode_CheckExact(m->own)) return FALLBACK;
     }
     int other_form = !str_eq(m->own, normalized);
-    PyObject *key = get2(keys, kind, normalized);
-    if (!key && !PyErr_Occurred() && other_form) key = get2(keys, kind, m->own);
-    if (!key && PyErr_Occurred()) return -1;
-    if (!key) {
+    /* keys.get((kind, form)) as by_key.get(f"{kind}:{form}"): the same unless a type holds ":" */
+    if (PyUnicode_FindChar(kind, ':', 0, PyUnicode_GET_LENGTH(kind), 1) != -1) return FALLBACK;
+    PyObject *own_key = key_of(kind, normalized);  /* the key it has when it is no known name */
+    if (!own_key) return -1;
+    PyObject *key = get1(keys, own_key);
+    if (!key && !PyErr_Occurred() && other_form) key = known_form(keys, kind, m->own);
+    if (!key && !PyErr_Occurred()) {
         PyObject *other = get1(single, normalized);
         if (!other && !PyErr_Occurred()) other = get1(single, m->own);
-        if (!other && PyErr_Occurred()) return -1;
-        if (other && !PyUnicode_CheckExact(other)) return FALLBACK;
+        if (other && (!PyUnicode_CheckExact(other)
+                      || PyUnicode_FindChar(other, ':', 0, PyUnicode_GET_LENGTH(other), 1) != -1)) {
+            Py_DECREF(own_key);
+            return FALLBACK;
+        }
         if (other && !str_eq(other, kind)) {
             kind = other;
-            key = get2(keys, kind, normalized);
-            if (!key && !PyErr_Occurred()) key = get2(keys, kind, m->own);
-            if (!key && PyErr_Occurred()) return -1;
+            Py_SETREF(own_key, key_of(kind, normalized));
+            key = own_key ? get1(keys, own_key) : NULL;
+            if (!key && !PyErr_Occurred() && own_key) key = known_form(keys, kind, m->own);
         }
     }
-    if (key && !PyUnicode_CheckExact(key)) return FALLBACK;
+    if (!key && (PyErr_Occurred() || !own_key)) { Py_XDECREF(own_key); return -1; }
+    if (key && !PyUnicode_CheckExact(key)) { Py_DECREF(own_key); return FALLBACK; }
     m->kind = Py_NewRef(kind);
     m->known = Py_XNewRef(key);
-    m->key = key ? Py_NewRef(key) : key_of(kind, normalized);
-    if (!m->key) return -1;
+    if (key) {
+        m->key = Py_NewRef(key);
+        Py_DECREF(own_key);
+    } else {
+        m->key = own_key;
+    }
     return teaches(self, keys, m->kind, m->name, m->own, m->known, m->key, m->ev, &m->nev);
 }
 
@@ -789,11 +822,11 @@ done:
     return out;
 }
 
-/* Keys.article(text, rows, keys, single) -> (kinds, keys, evidence) | None */
+/* Keys.article(text, rows, by_key, single) -> (kinds, keys, evidence) | None */
 static PyObject *Keys_article(Keys *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[2])
             || !PyDict_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "article(text, rows, keys, single)");
+        PyErr_SetString(PyExc_TypeError, "article(text, rows, by_key, single)");
         return NULL;
     }
     PyObject *text = args[0], *rows = args[1], *keys = args[2], *single = args[3];
@@ -912,6 +945,43 @@ static int invalidate(Book *b, PyObject *keys) {
     return rc;
 }
 
+/* The derived short forms of a full name's key into the book (for short in
+ * derived_shorts(key): derived.setdefault(short, set()).add(key)); *touched: a new list of
+ * them. 0 or -1. */
+static int teach_shorts(Keys *self, Book *b, PyObject *key, PyObject **touched) {
+    Py_ssize_t at;
+    char kind = key_kind(key, &at);
+    *touched = PyList_New(0);
+    if (!*touched) return -1;
+    if (!kind) return 0;
+    PyObject *prefix = PyUnicode_Substring(key, 0, at);  /* "KIND:" */
+    PyObject *name = prefix ? PyUnicode_Substring(key, at, PyUnicode_GET_LENGTH(key)) : NULL;
+    int rc = -1;
+    if (name) {
+        Sink k = {self, NULL, u_of(name), 0, b->derived, prefix, key, *touched};
+        rc = shorts_of(self, kind == 'P', name, &k);
+    }
+    if (rc == FALLBACK) {  /* the Python derived_shorts answers (the same forms, and more) */
+        PyObject *shorts = PyObject_CallOneArg(b->derived_py, key), *it, *shrt;
+        rc = shorts ? 0 : -1;
+        it = shorts ? PyObject_GetIter(shorts) : NULL;
+        if (shorts && !it) rc = -1;
+        while (it && (shrt = PyIter_Next(it))) {
+            if (add_to_set_in(b->derived, shrt, key) < 0 || PyList_Append(*touched, shrt) < 0)
+                rc = -1;
+            Py_DECREF(shrt);
+            if (rc) break;
+        }
+        if (it && PyErr_Occurred()) rc = -1;
+        Py_XDECREF(it);
+        Py_XDECREF(shorts);
+    }
+    Py_XDECREF(prefix);
+    Py_XDECREF(name);
+    if (rc) Py_CLEAR(*touched);
+    return rc ? -1 : 0;
+}
+
 /* AliasBook.add for one entry: 1 (new), 0 (known or malformed), -1. */
 static int book_add(Keys *self, Book *b, PyObject *entry) {
     int known = PySet_Contains(b->entries, entry);
@@ -941,20 +1011,7 @@ static int book_add(Keys *self, Book *b, PyObject *entry) {
         PyObject *key = PyUnicode_Substring(entry, 2, u.len);
         if (!key) return -1;
         rc = PySet_Add(b->names, key);
-        int fallback = 0;
-        touched = rc ? NULL : derived(self, key, &fallback);
-        if (!rc && !touched && fallback && !PyErr_Occurred())
-            touched = PyObject_CallOneArg(b->derived_py, key);
-        if (!rc && !touched) rc = -1;
-        PyObject *it = touched ? PyObject_GetIter(touched) : NULL, *shrt;
-        if (touched && !it) rc = -1;
-        while (it && (shrt = PyIter_Next(it))) {
-            if (add_to_set_in(b->derived, shrt, key) < 0) rc = -1;
-            Py_DECREF(shrt);
-            if (rc) break;
-        }
-        if (it && PyErr_Occurred()) rc = -1;
-        Py_XDECREF(it);
+        if (rc == 0) rc = teach_shorts(self, b, key, &touched);
         Py_DECREF(key);
     }
     if (rc || !touched) { Py_XDECREF(touched); return rc ? -1 : 0; }
@@ -1012,12 +1069,12 @@ static PyObject *records(Book *b, PyObject *rows, PyObject *kinds, PyObject *key
     return out;
 }
 
-/* Keys.entities(text, rows, keys, single, learn, book state) -> (records, new entries) | None:
+/* Keys.entities(text, rows, by_key, single, learn, book state) -> (records, new entries) | None:
  * Identity.entities with the book's update and roots (the caller bumps the book's version by
  * the number of new entries). None (before any change to the book) for inputs left to Python. */
 static PyObject *Keys_entities(Keys *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "entities(text, rows, keys, single, learn, book state)");
+        PyErr_SetString(PyExc_TypeError, "entities(text, rows, by_key, single, learn, book state)");
         return NULL;
     }
     Book b;
@@ -1040,6 +1097,108 @@ static PyObject *Keys_entities(Keys *self, PyObject *const *args, Py_ssize_t nar
     Py_XDECREF(added);
     Py_DECREF(got);
     return out;
+}
+
+/* --- Keys.bind: Identity.entities as one C call --------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    Keys *keys;
+    PyObject *owner;     /* the Identity: its learn, on_learn and book, read on each call */
+    PyObject *by_key, *single, *state, *fallback;
+} Bound;
+
+static PyObject *s_learn, *s_on_learn, *s_book, *s_version;
+
+/* bound(text, rows) -> (records, new entries): Keys.entities with the owner's book; the book's
+ * version bumped and owner.on_learn called with the new entries, as Identity.entities does;
+ * the Python path (fallback) for what Keys.entities leaves to it. */
+static PyObject *Bound_vectorcall(Bound *self, PyObject *const *args, size_t nargsf,
+                                  PyObject *kwnames) {
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    if (n != 2 || kwnames || !PyList_CheckExact(args[1]) || !PyUnicode_CheckExact(args[0]))
+        return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
+    if (PyList_GET_SIZE(args[1]) == 0) {  /* no rows: no entities, nothing learned */
+        PyObject *a = PyList_New(0), *b = a ? PyList_New(0) : NULL;
+        PyObject *out = b ? PyTuple_Pack(2, a, b) : NULL;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        return out;
+    }
+    PyObject *learn = PyObject_GetAttr(self->owner, s_learn);
+    int on = learn ? PyObject_IsTrue(learn) : -1;
+    Py_XDECREF(learn);
+    if (on < 0) return NULL;
+    PyObject *a[6] = {args[0], args[1], self->by_key, self->single, on ? Py_True : Py_False,
+                      self->state};
+    PyObject *got = Keys_entities(self->keys, a, 6);
+    if (got == Py_None) {
+        Py_DECREF(got);
+        return PyObject_Vectorcall(self->fallback, args, 2, NULL);
+    }
+    if (!got) return NULL;
+    PyObject *added = PyTuple_GET_ITEM(got, 1);
+    if (PyList_GET_SIZE(added)) {  /* book.version += len(new); on_learn(new) */
+        PyObject *book = PyObject_GetAttr(self->owner, s_book);
+        PyObject *v = book ? PyObject_GetAttr(book, s_version) : NULL;
+        PyObject *k = v ? PyLong_FromSsize_t(PyList_GET_SIZE(added)) : NULL;
+        PyObject *sum = k ? PyNumber_Add(v, k) : NULL;
+        int rc = sum ? PyObject_SetAttr(book, s_version, sum) : -1;
+        Py_XDECREF(book); Py_XDECREF(v); Py_XDECREF(k); Py_XDECREF(sum);
+        PyObject *hook = rc == 0 ? PyObject_GetAttr(self->owner, s_on_learn) : NULL;
+        if (hook && hook != Py_None) {
+            PyObject *r = PyObject_CallOneArg(hook, added);
+            if (!r) rc = -1;
+            Py_XDECREF(r);
+        }
+        if (!hook) rc = -1;
+        Py_XDECREF(hook);
+        if (rc) { Py_DECREF(got); return NULL; }
+    }
+    return got;
+}
+
+static void Bound_dealloc(Bound *self) {
+    Py_XDECREF(self->keys);
+    Py_XDECREF(self->owner);
+    Py_XDECREF(self->by_key);
+    Py_XDECREF(self->single);
+    Py_XDECREF(self->state);
+    Py_XDECREF(self->fallback);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject BoundType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "workers.identity._article.Bound",
+    .tp_basicsize = sizeof(Bound),
+    .tp_dealloc = (destructor)Bound_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(Bound, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_doc = "Identity.entities bound to one Identity (Keys.bind)",
+};
+
+/* Keys.bind(owner, by_key, single, book state, fallback) -> bound(text, rows) */
+static PyObject *Keys_bind(Keys *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])
+            || !PyTuple_Check(args[3]) || !PyCallable_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "bind(owner, by_key, single, book state, fallback)");
+        return NULL;
+    }
+    Book b;
+    if (book_of(args[3], &b) < 0) return NULL;
+    Bound *bound = PyObject_New(Bound, &BoundType);
+    if (!bound) return NULL;
+    bound->vectorcall = (vectorcallfunc)Bound_vectorcall;
+    bound->keys = (Keys *)Py_NewRef(self);
+    bound->owner = Py_NewRef(args[0]);
+    bound->by_key = Py_NewRef(args[1]);
+    bound->single = Py_NewRef(args[2]);
+    bound->state = Py_NewRef(args[3]);
+    bound->fallback = Py_NewRef(args[4]);
+    return (PyObject *)bound;
 }
 
 /* Keys.update(entries, book state) -> the new ones: AliasBook.update (the caller bumps the
@@ -1162,6 +1321,10 @@ static PyObject *Keys_entities_checked(Keys *self, PyObject *const *args, Py_ssi
     return Keys_ready(self) ? Keys_entities(self, args, nargs) : NULL;
 }
 
+static PyObject *Keys_bind_checked(Keys *self, PyObject *const *args, Py_ssize_t nargs) {
+    return Keys_ready(self) ? Keys_bind(self, args, nargs) : NULL;
+}
+
 static PyObject *Keys_update_checked(Keys *self, PyObject *const *args, Py_ssize_t nargs) {
     return Keys_ready(self) ? Keys_update(self, args, nargs) : NULL;
 }
@@ -1187,9 +1350,11 @@ static void Keys_dealloc(Keys *self) {
 
 static PyMethodDef Keys_methods[] = {
     {"article", (PyCFunction)(void (*)(void))Keys_article_checked, METH_FASTCALL,
-     "article(text, rows, keys, single) -> (kinds, keys, evidence) | None: article.group"},
+     "article(text, rows, by_key, single) -> (kinds, keys, evidence) | None: article.group"},
     {"entities", (PyCFunction)(void (*)(void))Keys_entities_checked, METH_FASTCALL,
-     "entities(text, rows, keys, single, learn, book state) -> (records, new) | None"},
+     "entities(text, rows, by_key, single, learn, book state) -> (records, new) | None"},
+    {"bind", (PyCFunction)(void (*)(void))Keys_bind_checked, METH_FASTCALL,
+     "bind(owner, by_key, single, book state, fallback) -> owner.entities as one C call"},
     {"update", (PyCFunction)(void (*)(void))Keys_update_checked, METH_FASTCALL,
      "update(entries, book state) -> the new entries: AliasBook.update"},
     {"derived_shorts", (PyCFunction)Keys_derived_checked, METH_O,
@@ -1232,6 +1397,11 @@ static int init_strings(void) {
     s_normalized = PyUnicode_InternFromString("normalized");
     s_key = PyUnicode_InternFromString("key");
     s_canonical = PyUnicode_InternFromString("canonical");
+    s_learn = PyUnicode_InternFromString("learn");
+    s_on_learn = PyUnicode_InternFromString("on_learn");
+    s_book = PyUnicode_InternFromString("book");
+    s_version = PyUnicode_InternFromString("version");
+    if (!s_learn || !s_on_learn || !s_book || !s_version) return -1;
     record_template = PyDict_New();
     PyObject *fields[7] = {s_text, s_type, s_start, s_end, s_normalized, s_key, s_canonical};
     for (int i = 0; record_template && i < 7; i++)
@@ -1243,7 +1413,8 @@ static int init_strings(void) {
 }
 
 PyMODINIT_FUNC PyInit__article(void) {
-    if (PyType_Ready(&KeysType) < 0 || init_strings() < 0) return NULL;
+    if (PyType_Ready(&KeysType) < 0 || PyType_Ready(&BoundType) < 0 || init_strings() < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
     Py_INCREF(&KeysType);

@@ -132,8 +132,6 @@ class AliasBook:
         self.version = 0  # bumped by every new entry
         self._roots: dict[str, str] = {}
         self._through: dict[str, set[str]] = {}  # key -> cached keys whose root passed it
-        #: "TYPE:form" -> table key of every known name (built on first use, for ``root``)
-        self._known_keys: dict[str, str] | None = None
         #: the cached root of a key, or None (``root`` computes it): a dict's own lookup
         self.cached_root = self._roots.get
         keys = compiled_keys() if compiled is not False else None
@@ -186,9 +184,7 @@ class AliasBook:
 
     def _known(self) -> dict[str, str]:
         """ "TYPE:form" -> table key of every known name."""
-        if self._known_keys is None:
-            self._known_keys = {f"{k}:{f}": v for (k, f), v in self.known.keys.items()}
-        return self._known_keys
+        return self.known.by_key()
 
     def _invalidate(self, keys: Iterable[str]) -> None:
         stack = list(keys)

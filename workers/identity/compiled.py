@@ -13,6 +13,7 @@ from typing import Any
 
 from workers.identity.names import (
     GENERIC_WORDS,
+    MAX_SHORT,
     ORG_TAIL_ABBREVIATIONS,
     ORG_TAIL_AS_PREFIX,
     ORG_TAILS,
@@ -24,16 +25,18 @@ def compiled_keys() -> Any | None:
     """The C ``Keys`` over the tables of names.py (one per process), or None when not built.
 
     Its methods return None for inputs they leave to Python (the caller then runs the Python
-    twin): ``article(text, rows, keys, single)`` is ``article.group`` (and ``mention_of`` for a
-    one-row article) as (kinds, keys, evidence); ``records(rows, kinds, keys, roots, root)``
-    builds the entity records of ``Identity.entities``; ``derived_shorts(key)`` and
-    ``abbreviates(short, full, kind)`` are book.derived_shorts and names.abbreviates."""
+    twin). ``entities(text, rows, by_key, single, learn, book state)`` is all of
+    ``Identity.entities`` (the article step, the book's learning, roots and records; by_key is
+    ``KnownNames.by_key()``, the book state ``AliasBook.compiled_state()``);
+    ``article(text, rows, by_key, single)`` is ``article.group`` (and ``mention_of`` for a
+    one-row article) as (kinds, keys, evidence); ``update(entries, book state)`` is
+    ``AliasBook.update``; ``derived_shorts(key)`` and ``abbreviates(short, full, kind)`` are
+    book.derived_shorts and names.abbreviates."""
     try:
         from workers.identity._article import Keys
     except ImportError:
         return None
-    from workers.identity.article import MAX_SHORT  # here, not above: both import this module
-    from workers.identity.book import MAX_ABBREVIATED_RUN
+    from workers.identity.book import MAX_ABBREVIATED_RUN  # here: book imports this module
 
     return Keys(
         unicodedata.normalize,

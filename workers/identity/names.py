@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 import re
 
+#: A short form is at most this long (the longest are katakana family names).
+MAX_SHORT = 12
+
 
 def _words(block: str) -> list[str]:
     """Whitespace-separated words of a block (keeps the long lists readable)."""
