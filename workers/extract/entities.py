@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from workers.extract.canonical import Mention, own_form, resolve_aliases
 from workers.extract.compounds import CountryCompounds
-from workers.extract.decoder import TypeTagger
+from workers.extract.decoder import MAX_TYPES, TypeTagger
 from workers.extract.gazetteer import Gazetteer, cached_words
 from workers.extract.model import OUTPUT_TYPE, Span
 from workers.extract.parens import bracketed_acronyms
@@ -124,6 +124,8 @@ class EntityExtractor:
     def __init__(self) -> None:
         self.tokenize = Tokenizer()
         self.tagger = TypeTagger(self.tokenize.pos_name)
+        # the type cache's size (tagger.bound starts it over when it grew too big)
+        self._n_types = self.tagger.decoder.n_types
         self.span_rules = SPAN_RULES
         # each rule with the word classes it needs (None: every text)
         self._rules = tuple((rule, RULE_NEEDS.get(rule)) for rule in self.span_rules)
@@ -164,7 +166,9 @@ class EntityExtractor:
             words & gazetteer.place_needs == gazetteer.place_needs
         ):
             rows = gazetteer.merge(text, tokens, rows)
-        return bracketed_acronyms(text, rows)
+        if "(" in text or "（" in text:  # bracketed_acronyms' own first test, without the call
+            rows = bracketed_acronyms(text, rows)
+        return rows
 
     def mentions(self, text: str) -> list[Mention]:
         """The entities of a text as canonical.Mention records (built from ``rows``)."""
@@ -176,7 +180,8 @@ class EntityExtractor:
     def spans(self, text: str) -> tuple[Tokens, list[Span]]:
         """A text's tokens and its name spans after the span rules (token indices, tag)."""
         tagger = self.tagger
-        tagger.bound()
+        if self._n_types() > MAX_TYPES:  # tagger.bound()'s test, without its call a text
+            tagger.bound()
         tokens, spans = self.tokenize.scanned(text, tagger.scan)
         pos_name = self.tokenize.pos_name
         words = tokens.words
