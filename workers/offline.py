@@ -92,15 +92,19 @@ def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None)
     """JSONL ``{"id", "text"}`` in -> JSONL ``{"id", "entities": [...]}`` out, each entity
     with its ``key`` and ``canonical`` name (``workers.identity``)."""
     from workers.extract import get_extractor
+    from workers.gctune import tune_gc
     from workers.identity import Identity
 
     rows = get_extractor().rows  # plain tuples: no Mention object per name
     # One alias book for the run: a line's keys use what the lines before it taught (as the
     # worker's book does for the records before it).
     entities = Identity(learn=os.environ.get("NEWSFLOW_LEARN_ALIASES", "1") not in _OFF).entities
-    # The tables and the model stay to the end: out of the collector's way (each full
-    # collection walked all of them; ~1 % of the command's instructions over ner-dev).
-    gc.freeze()
+    if stdin is None:  # the command's own process (not a caller's, as in tests)
+        # The tables and the model stay to the end: out of the collector's way (each full
+        # collection walked all of them; ~1 % of the command's instructions over ner-dev),
+        # and the worker's thresholds for the rest (the alias book grows: another ~0.5 %).
+        gc.freeze()
+        tune_gc()
     src, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     for batch in _line_batches(src):
