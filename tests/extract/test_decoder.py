@@ -315,6 +315,7 @@ def test_scan_takes_each_surface_when_morphemes_do_not_tile(bounds: list[tuple[i
         ("first", "大"),
         ("last", "阪"),
         ("only", "京東"),
+        ("split", ("東大", frozenset({"京", "阪"}))),
         ("in", frozenset()),
     )
     c.set_word_classes(classes)

@@ -127,5 +127,9 @@ def test_word_classes_register_once_and_test_each_kind() -> None:
     assert classes.of(["自民党", "米"]) == last | first | only
     assert classes.of(["日米", ""]) == only
     assert classes.of(["日本"]) == 0
+    state = classes.bit("split", ("米英", ["首相", "政府"]))
+    assert state == 16 and classes.bit("split", ("米英", ("政府", "首相"))) == state
+    assert classes.of(["米首相"]) == first | state
+    assert classes.of(["米国", "英首相代理"]) == first
     with pytest.raises(ValueError):
         classes.bit("in-order", "x")

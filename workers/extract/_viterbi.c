@@ -87,6 +87,7 @@ typedef struct {
     uint64_t char_bit[64];
     uint8_t *char_map[64];
     PyObject *char_value[64];
+    PyObject *char_rests[64];  /* 's': the set the rest of the word must be in */
     uint64_t scan_words;
 } Decoder;
 
@@ -862,9 +863,9 @@ static int scan_token(Decoder *self, Py_ssize_t k, PyObject *s, PyObject *p, PyO
 
 /* --- word classes: which kinds of words a text has (workers/extract/words.py) -----------------
  * A class is ("in", frozenset of words), ("first", characters a word starts with), ("last",
- * characters a word ends with) or ("only", the characters a word is made of); a word's bits are
- * computed on its first sight (kept in the surface cache) and scan() returns the OR over the
- * text's words. */
+ * characters a word ends with), ("only", the characters a word is made of) or ("split",
+ * (characters a word starts with, frozenset its rest is in)); a word's bits are computed on its
+ * first sight (kept in the surface cache) and scan() returns the OR over the text's words. */
 
 /* Whether code point c is in character class k. */
 static inline int in_chars(Decoder *self, int k, Py_UCS4 c) {
@@ -895,9 +896,17 @@ static int word_bits(Decoder *self, PyObject *s, uint64_t *out) {
             hit = in_chars(self, k, PyUnicode_READ(kind, data, 0));
         } else if (ck == 'l') {
             hit = in_chars(self, k, PyUnicode_READ(kind, data, len - 1));
-        } else {  /* 'o': only these characters */
+        } else if (ck == 'o') {  /* only these characters */
             hit = 1;
             for (Py_ssize_t i = 0; i < len && hit; i++) hit = in_chars(self, k, PyUnicode_READ(kind, data, i));
+        } else {  /* 's': this first character, and the rest in the set */
+            hit = len >= 2 && in_chars(self, k, PyUnicode_READ(kind, data, 0));
+            if (hit) {
+                PyObject *rest = PyUnicode_Substring(s, 1, len);
+                hit = rest ? PySet_Contains(self->char_rests[k], rest) : -1;
+                Py_XDECREF(rest);
+                if (hit < 0) return -1;
+            }
         }
         if (hit) *out |= self->char_bit[k];
     }
@@ -914,7 +923,7 @@ static void clear_char_classes(Decoder *self) {
 }
 
 /* set_words(classes): the word classes scan() reports (at most 64, each ("in", frozenset) or
- * ("first" | "last" | "only", str)). */
+ * ("first" | "last" | "only", str) or ("split", (str, frozenset))). */
 static PyObject *Decoder_set_words(Decoder *self, PyObject *classes) {
     if (!PyTuple_Check(classes) || PyTuple_GET_SIZE(classes) > 64) goto bad;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(classes); i++) {
@@ -926,8 +935,14 @@ static PyObject *Decoder_set_words(Decoder *self, PyObject *classes) {
             if (!PyAnySet_Check(value)) goto bad;
         } else if (PyUnicode_CompareWithASCIIString(kind, "first") != 0
                    && PyUnicode_CompareWithASCIIString(kind, "last") != 0
-                   && PyUnicode_CompareWithASCIIString(kind, "only") != 0) {
+                   && PyUnicode_CompareWithASCIIString(kind, "only") != 0
+                   && PyUnicode_CompareWithASCIIString(kind, "split") != 0) {
             goto bad;
+        } else if (PyUnicode_CompareWithASCIIString(kind, "split") == 0) {
+            if (!PyTuple_Check(value) || PyTuple_GET_SIZE(value) != 2
+                    || !PyUnicode_Check(PyTuple_GET_ITEM(value, 0))
+                    || !PyAnySet_Check(PyTuple_GET_ITEM(value, 1)))
+                goto bad;
         } else if (!PyUnicode_Check(value)) {
             goto bad;
         }
@@ -964,6 +979,11 @@ static PyObject *Decoder_set_words(Decoder *self, PyObject *classes) {
             continue;
         }
         int k = self->nchar_classes++;
+        self->char_rests[k] = NULL;
+        if (tag == 's') {  /* (first characters, rests): held by word_classes */
+            self->char_rests[k] = PyTuple_GET_ITEM(value, 1);
+            value = PyTuple_GET_ITEM(value, 0);
+        }
         uint8_t *map = PyMem_Calloc(0x10000 / 8, 1);
         if (!map) { Py_DECREF(word_in); clear_char_classes(self); return PyErr_NoMemory(); }
         for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(value); j++) {
@@ -981,7 +1001,7 @@ static PyObject *Decoder_set_words(Decoder *self, PyObject *classes) {
 bad:
     PyErr_SetString(PyExc_TypeError,
                     "set_words(classes): a tuple of at most 64 (\"in\", frozenset) or "
-                    "(\"first\" | \"last\" | \"only\", str)");
+                    "(\"first\" | \"last\" | \"only\", str) or (\"split\", (str, frozenset))");
     return NULL;
 }
 

@@ -80,8 +80,8 @@ class CountryCompounds:
         # only of such kanji (a row is whole words, each then one of the first two kinds).
         self.has_starter = (
             WORDS.bit("only", chars)
-            | WORDS.bit("in", {p + c for p in prefixes for c in chars})
-            | WORDS.bit("in", {c + w for c in chars for w in STATE_WORDS})
+            | WORDS.bit("split", (prefixes, chars))
+            | WORDS.bit("split", (chars, STATE_WORDS))
         )
         self.analyse = functools.lru_cache(maxsize=8192)(self._analyse)
 

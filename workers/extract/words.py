@@ -8,16 +8,17 @@ tagger's scan ORs the bits of a text's words as it types them (in C; a word's bi
 computed on its first sight and cached), and a step's first test is ``tokens.words & BIT``.
 
 A class is ("in", frozenset of words), ("first", characters a word may start with), ("last",
-characters a word may end with) or ("only", the characters a word may be made of). Steps
-register theirs with ``WORDS.bit`` (at import, or when
-built from data, before the extractor configures its tagger: entities.EntityExtractor).
+characters a word may end with), ("only", the characters a word may be made of) or ("split",
+(characters a word may start with, the frozenset its rest is in)). Steps register theirs with
+``WORDS.bit`` (at import, or when built from data, before the extractor configures its tagger:
+entities.EntityExtractor).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-WordClass = tuple[str, frozenset[str] | str]
+WordClass = tuple[str, frozenset[str] | str | tuple[str, frozenset[str]]]
 
 #: at most this many classes (a 64-bit mask in C)
 MAX_CLASSES = 64
@@ -29,13 +30,15 @@ class WordClasses:
     def __init__(self) -> None:
         self.classes: list[WordClass] = []
 
-    def bit(self, kind: str, value: Iterable[str] | str) -> int:
+    def bit(self, kind: str, value: Iterable[str] | str | tuple[str, Iterable[str]]) -> int:
         """The bit of a class, registered on first use (the same class gives the same bit)."""
         cls: WordClass
         if kind == "in":
-            cls = (kind, frozenset(value))
+            cls = (kind, frozenset(value))  # type: ignore[arg-type]
         elif kind in ("first", "last", "only") and isinstance(value, str):
             cls = (kind, value)
+        elif kind == "split" and isinstance(value, tuple) and isinstance(value[0], str):
+            cls = (kind, (value[0], frozenset(value[1])))
         else:
             raise ValueError(f"not a word class: {kind!r} (see the module docstring)")
         if cls in self.classes:
@@ -51,8 +54,11 @@ class WordClasses:
         distinct = set(words)
         bits = 0
         for i, (kind, value) in enumerate(self.classes if classes is None else classes):
-            if kind == "in":
+            if isinstance(value, frozenset):  # "in"
                 hit = not distinct.isdisjoint(value)
+            elif isinstance(value, tuple):  # "split"
+                firsts, rests = value
+                hit = any(len(w) >= 2 and w[0] in firsts and w[1:] in rests for w in distinct)
             elif kind == "only":
                 hit = any(w and all(ch in value for ch in w) for w in distinct)
             else:
