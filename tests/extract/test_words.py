@@ -96,6 +96,8 @@ def test_refine_steps_skipped_for_a_text_without_their_words_keep_the_rows(
         placed = c.apply(text, full, pos, titled)
         if not words & c.has_starter:
             assert placed == titled, text[:40]
+        if not c.needs_find(words):
+            assert placed == c.drop_bare(titled), text[:40]
         assert c.apply(text, tokens, pos, titled) == placed
         known = g.merge(text, full, placed)
         if words & g.org_needs != g.org_needs and words & g.place_needs != g.place_needs:
@@ -131,5 +133,7 @@ def test_word_classes_register_once_and_test_each_kind() -> None:
     assert state == 16 and classes.bit("split", ("米英", ("政府", "首相"))) == state
     assert classes.of(["米首相"]) == first | state
     assert classes.of(["米国", "英首相代理"]) == first
+    several = classes.bit("multi", "日米")
+    assert classes.of(["米"]) == first | only and classes.of(["日米"]) == only | several
     with pytest.raises(ValueError):
         classes.bit("in-order", "x")

@@ -863,9 +863,10 @@ static int scan_token(Decoder *self, Py_ssize_t k, PyObject *s, PyObject *p, PyO
 
 /* --- word classes: which kinds of words a text has (workers/extract/words.py) -----------------
  * A class is ("in", frozenset of words), ("first", characters a word starts with), ("last",
- * characters a word ends with), ("only", the characters a word is made of) or ("split",
- * (characters a word starts with, frozenset its rest is in)); a word's bits are computed on its
- * first sight (kept in the surface cache) and scan() returns the OR over the text's words. */
+ * characters a word ends with), ("only", the characters a word is made of), ("multi": the same,
+ * two characters or more) or ("split", (characters a word starts with, frozenset its rest is
+ * in)); a word's bits are computed on its first sight (kept in the surface cache) and scan()
+ * returns the OR over the text's words. */
 
 /* Whether code point c is in character class k. */
 static inline int in_chars(Decoder *self, int k, Py_UCS4 c) {
@@ -896,8 +897,8 @@ static int word_bits(Decoder *self, PyObject *s, uint64_t *out) {
             hit = in_chars(self, k, PyUnicode_READ(kind, data, 0));
         } else if (ck == 'l') {
             hit = in_chars(self, k, PyUnicode_READ(kind, data, len - 1));
-        } else if (ck == 'o') {  /* only these characters */
-            hit = 1;
+        } else if (ck == 'o' || ck == 'm') {  /* only these characters ('m': two or more) */
+            hit = ck == 'o' || len >= 2;
             for (Py_ssize_t i = 0; i < len && hit; i++) hit = in_chars(self, k, PyUnicode_READ(kind, data, i));
         } else {  /* 's': this first character, and the rest in the set */
             hit = len >= 2 && in_chars(self, k, PyUnicode_READ(kind, data, 0));
@@ -923,7 +924,7 @@ static void clear_char_classes(Decoder *self) {
 }
 
 /* set_words(classes): the word classes scan() reports (at most 64, each ("in", frozenset) or
- * ("first" | "last" | "only", str) or ("split", (str, frozenset))). */
+ * ("first" | "last" | "only" | "multi", str) or ("split", (str, frozenset))). */
 static PyObject *Decoder_set_words(Decoder *self, PyObject *classes) {
     if (!PyTuple_Check(classes) || PyTuple_GET_SIZE(classes) > 64) goto bad;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(classes); i++) {
@@ -936,6 +937,7 @@ static PyObject *Decoder_set_words(Decoder *self, PyObject *classes) {
         } else if (PyUnicode_CompareWithASCIIString(kind, "first") != 0
                    && PyUnicode_CompareWithASCIIString(kind, "last") != 0
                    && PyUnicode_CompareWithASCIIString(kind, "only") != 0
+                   && PyUnicode_CompareWithASCIIString(kind, "multi") != 0
                    && PyUnicode_CompareWithASCIIString(kind, "split") != 0) {
             goto bad;
         } else if (PyUnicode_CompareWithASCIIString(kind, "split") == 0) {
@@ -1001,7 +1003,8 @@ static PyObject *Decoder_set_words(Decoder *self, PyObject *classes) {
 bad:
     PyErr_SetString(PyExc_TypeError,
                     "set_words(classes): a tuple of at most 64 (\"in\", frozenset) or "
-                    "(\"first\" | \"last\" | \"only\", str) or (\"split\", (str, frozenset))");
+                    "(\"first\" | \"last\" | \"only\" | \"multi\", str) or "
+                    "(\"split\", (str, frozenset))");
     return NULL;
 }
 

@@ -159,8 +159,13 @@ class EntityExtractor:
         words = tokens.words  # a step whose words the text lacks leaves the rows as they are
         if words & HAS_TITLE_END:
             rows = titles_inside_words(rows)
-        if words & self.countries.has_starter:
-            rows = self.countries.apply(text, tokens, self.tokenize.pos_name, rows)
+        countries = self.countries  # (countries.needs_find, without a call a text)
+        if words & countries.has_compound or (
+            words & countries.has_lone and words & countries.lone_needs
+        ):
+            rows = countries.apply(text, tokens, self.tokenize.pos_name, rows)
+        elif words & countries.has_lone:  # no country word to find: only its rows can go
+            rows = countries.drop_bare(rows)
         gazetteer = self.gazetteer
         if words & gazetteer.org_needs == gazetteer.org_needs or (
             words & gazetteer.place_needs == gazetteer.place_needs

@@ -8,8 +8,9 @@ tagger's scan ORs the bits of a text's words as it types them (in C; a word's bi
 computed on its first sight and cached), and a step's first test is ``tokens.words & BIT``.
 
 A class is ("in", frozenset of words), ("first", characters a word may start with), ("last",
-characters a word may end with), ("only", the characters a word may be made of) or ("split",
-(characters a word may start with, the frozenset its rest is in)). Steps register theirs with
+characters a word may end with), ("only", the characters a word may be made of), ("multi", the
+same for words of two characters or more) or ("split", (characters a word may start with, the
+frozenset its rest is in)). Steps register theirs with
 ``WORDS.bit`` (at import, or when built from data, before the extractor configures its tagger:
 entities.EntityExtractor).
 """
@@ -35,7 +36,7 @@ class WordClasses:
         cls: WordClass
         if kind == "in":
             cls = (kind, frozenset(value))  # type: ignore[arg-type]
-        elif kind in ("first", "last", "only") and isinstance(value, str):
+        elif kind in ("first", "last", "only", "multi") and isinstance(value, str):
             cls = (kind, value)
         elif kind == "split" and isinstance(value, tuple) and isinstance(value[0], str):
             cls = (kind, (value[0], frozenset(value[1])))
@@ -59,8 +60,9 @@ class WordClasses:
             elif isinstance(value, tuple):  # "split"
                 firsts, rests = value
                 hit = any(len(w) >= 2 and w[0] in firsts and w[1:] in rests for w in distinct)
-            elif kind == "only":
-                hit = any(w and all(ch in value for ch in w) for w in distinct)
+            elif kind in ("only", "multi"):
+                least = 1 if kind == "only" else 2
+                hit = any(len(w) >= least and all(ch in value for ch in w) for w in distinct)
             else:
                 at = 0 if kind == "first" else -1
                 hit = any(w and w[at] in value for w in distinct)
