@@ -1033,8 +1033,7 @@ static PyObject *root_of(Book *b, PyObject *key) {
     if (leads == 0) leads = PyDict_Contains(b->known, key);
     if (leads < 0) return NULL;
     if (leads) return PyObject_CallOneArg(b->root, key);
-    if (PyDict_SetItem(b->roots, key, key) < 0) return NULL;
-    return Py_NewRef(key);
+    return Py_NewRef(key);  /* not cached: as cheap to find again (AliasBook.root) */
 }
 
 /* The entity records of Identity.entities: rows with their kinds and resolved keys. */

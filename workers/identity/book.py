@@ -202,8 +202,7 @@ class AliasBook:
             if key not in self.aliases and key not in self.derived and key not in self._known():
                 # what _resolve gives a name nothing leads from (most names), without its
                 # steps: no table key, no alias, no full name it is short for
-                self._roots[key] = key
-                return key
+                return key  # not cached: as cheap to find again as to look up
             seen: set[str] = set()
             got = self._resolve(key, [], seen)
             self._roots[key] = got
