@@ -1,9 +1,11 @@
-"""workers.consumer on the real broker: an offset jump is re-read, a real gap is still skipped.
+"""workers.consumer on the real broker: records fetched and lost before their hand-over are
+read again wherever they fall (middle, head of a new group, the committed offset itself after a
+restart, the end of a partition), and real gaps (transaction markers) are still crossed.
 
-The jump is made the way Faust makes it around a rebalance: records fetched (the fetch
+The loss is made the way Faust makes it around a rebalance: records fetched (the fetch
 position moved past them) but never handed to the read loop (``tests/helpers/jump_app.py``).
-Faust's own consumer is run on the same input as a control: it commits past the lost records,
-which is the loss seen in the full fault run (docs/fault-tolerance.md).
+Faust's own consumer is run on the same input as a control where it commits past the lost
+records, which is the loss seen in the fault runs (docs/fault-tolerance.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tests.helpers.kafka import create_topic, produce, unique_topic
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "tests" / "helpers" / "jump_app.py"
+GATE_APP = REPO / "tests" / "helpers" / "gate_app.py"
 
 
 async def committed(bootstrap: str, group: str, topic: str) -> int | None:
@@ -100,3 +103,79 @@ async def test_real_gap_of_transaction_markers_is_skipped(
     read, last = await run_app(kafka_bootstrap, topic, tmp_path / "tx", "newsflow", (0, 0), 39)
     assert sorted(read) == [o for o in range(40) if o % 4 != 3]
     assert last == 39
+
+
+async def test_a_lost_head_of_a_new_group_is_reread(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """No committed offset yet: Faust skips its head-of-partition check then (and after a
+    revocation), so acked offsets 17..99 made it commit 100 with 0..16 never read."""
+    topic = unique_topic("head")
+    await create_topic(kafka_bootstrap, topic, 1)
+    await produce(kafka_bootstrap, topic, [f"r{i}" for i in range(100)], partition=0)
+    read, last = await run_app(kafka_bootstrap, topic, tmp_path / "ours", "newsflow", (0, 17), 100)
+    assert set(read) == set(range(100)), sorted(set(range(100)) - set(read))
+    assert last == 100
+
+    topic2 = unique_topic("head")
+    await create_topic(kafka_bootstrap, topic2, 1)
+    await produce(kafka_bootstrap, topic2, [f"r{i}" for i in range(100)], partition=0)
+    read, last = await run_app(kafka_bootstrap, topic2, tmp_path / "stock", "stock", (0, 17), 100)
+    assert not set(range(17)) & set(read)  # control: Faust commits past the lost head
+    assert last == 100
+
+
+async def test_the_record_at_the_committed_offset_is_not_skipped_after_a_restart(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """After the seek to the committed offset C, Faust's read offset says C was read: when
+    C+1 came first, the jump looked like 1 and C was skipped (and committed past)."""
+    topic = unique_topic("seek")
+    await create_topic(kafka_bootstrap, topic, 1)
+    await produce(kafka_bootstrap, topic, [f"r{i}" for i in range(50)], partition=0)
+    read, last = await run_app(kafka_bootstrap, topic, tmp_path / "one", "newsflow", (0, 0), 50)
+    assert last == 50 and set(read) == set(range(50))
+    await produce(kafka_bootstrap, topic, [f"r{i}" for i in range(50, 100)], partition=0)
+    read, last = await run_app(kafka_bootstrap, topic, tmp_path / "two", "newsflow", (50, 51), 100)
+    assert set(read) == set(range(50, 100)), sorted(set(range(50, 100)) - set(read))
+    assert last == 100
+
+
+async def test_records_lost_at_the_end_of_a_partition_are_read_again(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """No record comes after the lost ones to show a jump: the stall check reads them again
+    (Faust's own consumer would leave them unread, committed before them, until more came)."""
+    topic = unique_topic("tail")
+    await create_topic(kafka_bootstrap, topic, 1)
+    await produce(kafka_bootstrap, topic, [f"r{i}" for i in range(100)], partition=0)
+    read, last = await run_app(
+        kafka_bootstrap, topic, tmp_path / "ours", "newsflow", (90, 100), 100
+    )
+    assert set(read) == set(range(100)), sorted(set(range(100)) - set(read))
+    assert last == 100
+
+
+async def test_no_commit_past_records_whose_table_changelog_was_not_delivered(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Faust flushes the producer before a commit, but its flush gives up after 0.1 s and a
+    failed send is only logged: the input was committed although the table's changelog never
+    got the records. Here the commit waits for delivery, and a failed changelog record stops
+    the worker with nothing committed past it."""
+    topic = unique_topic("gate")
+    await create_topic(kafka_bootstrap, topic, 1)
+    changelog = f"gate-{topic}-state-changelog"
+    await create_topic(
+        kafka_bootstrap, changelog, 1, {"max.message.bytes": "200", "cleanup.policy": "compact"}
+    )
+    await produce(kafka_bootstrap, topic, [f"r{i}" for i in range(20)], partition=0)
+    cmd = [sys.executable, str(GATE_APP), kafka_bootstrap, topic, str(tmp_path)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        code = proc.wait(120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    assert code != 0, err[-2000:]
+    assert "a table changelog record failed" in err
+    assert not await committed(kafka_bootstrap, f"gate-{topic}", topic)

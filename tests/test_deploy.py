@@ -25,7 +25,14 @@ import pytest
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
-SENTENCE = {"id": 1, "text": "プーチン大統領が北朝鮮を訪問し、金正恩総書記と会談した。"}
+TEXT = "プーチン大統領が北朝鮮を訪問し、金正恩総書記と会談した。"
+SENTENCE = {"id": 1, "text": TEXT}
+PAGE = {
+    "id": 2,
+    "html": "<html><head><title>訪朝</title></head><body><article><h1>訪朝</h1><p>"
+    + TEXT * 3
+    + "</p></article></body></html>",
+}
 
 
 # -- docker-compose.yml ----------------------------------------------------------------------
@@ -165,7 +172,9 @@ def no_compiler_env() -> dict[str, str]:
 
 
 def compiled(wheel: Path) -> list[str]:
-    return [n for n in zipfile.ZipFile(wheel).namelist() if re.search(r"_viterbi.*\.so$", n)]
+    """The compiled extensions in ``wheel``: the entity decoder and the markup scanner."""
+    names = zipfile.ZipFile(wheel).namelist()
+    return [n for n in names if re.search(r"(_viterbi|_markup).*\.so$", n)]
 
 
 @pytest.mark.install
@@ -180,6 +189,14 @@ def test_without_a_c_compiler_the_package_builds_installs_and_runs(tmp_path: Pat
     assert {(e["text"], e["type"]) for e in entities} >= {("プーチン", "PERSON")}
     (warning,) = run.stderr.splitlines()  # one line, naming the slower decoder and the fix
     assert "pure-Python" in warning and "slower" in warning and "C compiler" in warning
+    cleaned = subprocess.run(
+        [str(venv / "newsflow"), "clean"], input=orjson.dumps(PAGE).decode() + "\n",
+        capture_output=True, text=True, timeout=120, env=env, cwd=venv,
+    )  # fmt: skip
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert "プーチン" in orjson.loads(cleaned.stdout)["text"]
+    (warning,) = cleaned.stderr.splitlines()  # pages go to the parser without the bounds
+    assert "markup scanner" in warning and "C compiler" in warning
 
 
 @pytest.mark.install
@@ -188,7 +205,7 @@ def test_build_stage_compiles_the_decoder_and_runtime_needs_no_compiler(tmp_path
         pytest.fail("no C compiler here: the image's build stage has one (gcc)")
     build_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
     wheel = pip_wheel(build_context(tmp_path / "src"), tmp_path / "wheels", build_env)
-    assert compiled(wheel), "the build stage's wheel carries the C decoder"
+    assert len(compiled(wheel)) == 2, "the build stage's wheel carries both C extensions"
     venv = fresh_venv(tmp_path / "venv")
     run = install_and_extract(wheel, venv, no_compiler_env())
     assert run.returncode == 0 and run.stderr == "", run.stderr

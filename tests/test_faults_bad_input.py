@@ -1,4 +1,4 @@
-"""Issue 6.1: a matrix of bad raw records on a real broker, interleaved with good pages.
+"""Issues 6.1 and 15: a matrix of bad raw records on a real broker, interleaved with good pages.
 
 Each bad record ends in the dead-letter topic with a reason, or is processed where it is in
 fact valid (``PROCESSED``); nothing crashes or stalls: every good page is enriched.
@@ -7,78 +7,30 @@ fact valid (``PROCESSED``); nothing crashes or stalls: every good page is enrich
 from __future__ import annotations
 
 import asyncio
-import gzip
 from typing import Any
 
 import orjson
 import pytest
 
+from tests.helpers.bad_inputs import (
+    BOUNDED,
+    GOOD,
+    JA,
+    OPEN,
+    OVERSIZED,
+    PROCESSED,
+    SENTENCES,
+    bad_inputs,
+)
 from tests.helpers.kafka import consume_until, create_topic, json_values, produce
 from tests.helpers.worker import WorkerProcess
 from workers.bench.corpus import generate_pages
 from workers.contracts import validator
 
-JA = "東京都の山田太郎知事は大阪で記者会見を開いた。"
-GOOD = {"url": "https://example.test/ok", "body": JA * 3}
-
-
-def _html_deep(n: int) -> str:
-    return "<html><body>" + "<div>" * n + JA + "</div>" * n + "</body></html>"
-
-
-# key -> (raw value, expected outcome: an error_class, or PROCESSED)
-PROCESSED = "processed"
-BOUNDED = "processed, or dead-lettered as timeout"  # either way within the stage time bound
+#: The kinds whose outcome is fixed (the matrix in tests/helpers/bad_inputs.py); the open ones
+#: only have to end somewhere, which the fault harness (tests/chaos) checks.
 CASES: dict[str, tuple[Any, str]] = {
-    "not-json": (b"\x00\x01 this is { not json", "invalid_json"),
-    "invalid-utf8": (b'{"url": "https://x.test/a", "body": "\xff\xfe\xfa"}', "invalid_json"),
-    "json-array": (b"[1, 2, 3]", "not_an_object"),
-    "json-string": (b'"just a string"', "not_an_object"),
-    "missing-url": ({"body": JA}, "invalid_record"),
-    "missing-body": ({"url": "https://x.test/b"}, "invalid_record"),
-    "body-not-string": ({"url": "https://x.test/c", "body": 12345}, "invalid_record"),
-    "url-not-string": ({"url": ["a"], "body": JA}, "invalid_record"),
-    "empty-body": ({"url": "https://x.test/d", "body": ""}, "empty_body"),
-    "whitespace-body": ({"url": "https://x.test/e", "body": " \n\t\u3000 "}, "empty_body"),
-    "too-large-10mb": ({"url": "https://x.test/f", "body": "あ" * 3_500_000}, "too_large"),
-    "single-5mb-line": ({"url": "https://x.test/g", "body": "a" * 5_000_000}, "too_large"),
-    "binary": (bytes(range(256)) * 8, "invalid_json"),
-    "gzip": (gzip.compress(orjson.dumps({"url": "https://x.test/h", "body": JA})), "invalid_json"),
-    "lone-surrogate": (b'{"url": "https://x.test/i", "body": "\\ud800 x"}', "invalid_json"),
-    "raw-control-char": (b'{"url": "https://x.test/j", "body": "a\x01b"}', "invalid_json"),
-    "unknown-content-type": (
-        {"url": "https://x.test/k", "body": JA, "content_type": "application/pdf"},
-        "invalid_record",
-    ),
-    "null-url": ({"url": None, "body": JA}, "invalid_record"),
-    "huge-title": ({"url": "https://x.test/l", "body": JA, "title": "長" * 5000}, "invalid_record"),
-    "tombstone": (None, "tombstone"),
-    # Valid, if odd: processed, within the stage time bound (or dead-lettered as timeout).
-    "html-bomb-deep": ({"url": "https://x.test/m", "body": _html_deep(30_000)}, BOUNDED),
-    "html-100k-elements": (
-        {
-            "url": "https://x.test/n",
-            "body": "<html><body>" + "<p>東京</p>" * 100_000 + "</body></html>",
-        },
-        BOUNDED,
-    ),
-    "over-sudachi-line": ({"url": "https://x.test/o", "body": JA * 3000}, PROCESSED),
-    "escaped-control-chars": (
-        {"url": "https://x.test/p", "body": "東京\u0000\u0007で\u001b会見\u200bした。" + JA},
-        PROCESSED,
-    ),
-    "non-japanese": (
-        {"url": "https://x.test/q", "body": "The mayor met the press. " * 20},
-        PROCESSED,
-    ),
-    "null-optional-fields": (
-        {"url": "https://x.test/r", "body": JA, "title": None, "source": None, "lang": None},
-        PROCESSED,
-    ),
-    "duplicate-id-other-content": (
-        {"id": "dup-1", "url": "https://x.test/other", "body": "大阪市の会見で話した。" + JA},
-        PROCESSED,
-    ),
+    c.name: (c.value, c.outcome) for c in bad_inputs() if c.outcome != OPEN
 }
 
 
@@ -102,7 +54,8 @@ def bad_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory):
         want_good = {g["id"] for g in goods[: len(CASES)]} | {"dup-1"}
         processed = {k for k, (_, outcome) in CASES.items() if outcome == PROCESSED}
         bounded = {k for k, (_, outcome) in CASES.items() if outcome == BOUNDED}
-        strict_dead = set(CASES) - processed - bounded
+        oversized = {k for k, (_, outcome) in CASES.items() if outcome == OVERSIZED}
+        strict_dead = set(CASES) - processed - bounded - oversized
         seen: dict[str, list[Any]] = {"enriched": [], "dead": []}
 
         def settled() -> bool:
@@ -111,11 +64,13 @@ def bad_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory):
             e_keys = {r.key.decode() for r in seen["enriched"] if r.key}
             d_keys = {r.key.decode() for r in seen["dead"] if r.key}
             e_urls = {orjson.loads(r.value)["url"] for r in seen["enriched"] if r.value}
+            d_urls = _letter_urls(json_values(seen["dead"]))
             return (
                 want_good <= e_keys
                 and all(CASES[k][0]["url"] in e_urls for k in processed)
                 and strict_dead <= d_keys
                 and all(k in d_keys or CASES[k][0]["url"] in e_urls for k in bounded)
+                and all(CASES[k][0]["url"] in d_urls for k in oversized)
             )
 
         def watch(name: str) -> Any:
@@ -142,12 +97,27 @@ def bad_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory):
         worker.stop()
 
 
+def _letter_urls(letters: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Dead letters of the extract stage by the URL in their original (a cleaned record, keyed
+    by article id, not by the raw record's key)."""
+    by_url: dict[str, list[dict[str, Any]]] = {}
+    for letter in letters:
+        if letter["stage"] == "extract" and letter["original_encoding"] == "utf-8":
+            url = orjson.loads(letter["original"]).get("url")
+            by_url.setdefault(url, []).append(letter)
+    return by_url
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_record_outcome(bad_run, name: str) -> None:
     enriched, dead = bad_run
     _, outcome = CASES[name]
     letters = [d for d in dead if d["source"]["key"] == name]
-    if outcome == BOUNDED:
+    if outcome == OVERSIZED:
+        letters = _letter_urls(dead).get(CASES[name][0]["url"], [])
+        assert [d["error_class"] for d in letters] in (["output_too_large"], ["timeout"])
+        assert CASES[name][0]["url"] not in {r["url"] for r in enriched}
+    elif outcome == BOUNDED:
         assert [d["error_class"] for d in letters] in ([], ["timeout"])
         if not letters:
             assert CASES[name][0]["url"] in {r["url"] for r in enriched}
@@ -163,6 +133,44 @@ def test_bad_record_outcome(bad_run, name: str) -> None:
         validator("deadletter")(letters[0])
         assert letters[0]["error_class"] == outcome
         assert letters[0]["reason"]
+
+
+def _enriched(enriched: list[Any], name: str) -> dict[str, Any]:
+    url = CASES[name][0]["url"]
+    return next(r for r in enriched if r["url"] == url)
+
+
+def test_the_control_character_page_keeps_its_sentences(bad_run) -> None:
+    enriched, _ = bad_run
+    record = _enriched(enriched, "control-chars-in-sentences")
+    assert record["text"] == SENTENCES and record["truncated"] is None
+    assert {("LOCATION", "北海道"), ("PERSON", "鈴木一郎")} <= {
+        (e["type"], e["text"]) for e in record["entities"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "original"),
+    [("line-200kb-no-punctuation", 200_000), ("line-1mb-kanji", 333_333),
+     ("line-3mb-kanji", 1_000_000)],
+)  # fmt: skip
+def test_cut_text_is_said_in_the_enriched_record(bad_run, name: str, original: int) -> None:
+    enriched, _ = bad_run
+    record = _enriched(enriched, name)
+    assert record["truncated"]["line_chars"] == {"lines": 1, "original": original, "kept": 20_000}
+    assert record["text"].startswith(JA) and len(record["text"]) == len(JA) + 1 + 20_000
+    validator("enriched-article")(record)
+
+
+def test_the_entity_expansion_page_gives_no_overlong_entity(bad_run) -> None:
+    from workers.extract.rules import MAX_NAME_CHARS
+
+    enriched, _ = bad_run
+    record = _enriched(enriched, "entity-expansion")
+    assert record["truncated"]["line_chars"]["original"] == 20_008
+    assert record["entities"]
+    assert all(e["end"] - e["start"] <= MAX_NAME_CHARS for e in record["entities"])
+    assert all(len(key) <= MAX_NAME_CHARS + len("ORGANIZATION:") for key in record["mentions"])
 
 
 def test_every_good_page_between_them_is_enriched(bad_run) -> None:

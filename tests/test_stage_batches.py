@@ -4,15 +4,15 @@ decisions included, and table writes are made for the right event."""
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import pytest
 from faust.streams import current_event
 
+from tests.helpers.stage_doubles import Topic, event
 from workers.batches import chunks, distinct_runs
 from workers.clean.batch import CleanBatch
 from workers.contracts import RecordError
@@ -24,35 +24,6 @@ from workers.stagejobs import clean_job
 from workers.stats import PipelineStats
 
 JA = "東京都の山田太郎知事は大阪で記者会見を開いた。"
-_offsets = itertools.count()
-
-
-@dataclass
-class Message:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    timestamp: float = 1_700_000_000.0
-
-
-@dataclass
-class Event:
-    value: bytes | None
-    message: Message
-
-
-def event(value: Any, topic: str = "in", partition: int = 0, key: bytes | None = None) -> Event:
-    raw = value if isinstance(value, bytes) or value is None else orjson.dumps(value)
-    return Event(raw, Message(topic, partition, next(_offsets), key))
-
-
-@dataclass
-class Topic:
-    sent: list[tuple[Any, Any]] = field(default_factory=list)
-
-    async def send(self, key: Any = None, value: Any = None) -> None:
-        self.sent.append((key, value))
 
 
 class Guard:
@@ -130,6 +101,29 @@ async def test_clean_batch_sends_good_records_and_dead_letters_the_rest_with_the
     assert stage.guard.requests == [3]  # one request for the batch's valid records
 
 
+async def test_clean_batch_dead_letters_empty_text_and_counts_truncated_records() -> None:
+    stage, out, dead, stats = _stage(CleanBatch, clean_job, 10_000_000)
+    long_line = "市は二十日、発表した。\n" + "漢" * 30_000
+    events = [
+        event({"id": "emoji", "url": "https://x.test/e", "body": "😀🎉" * 50}),
+        event({"id": "ok", "url": "https://x.test/o", "body": JA}),
+        event({"id": "script", "url": "https://x.test/s", "content_type": "text/html",
+               "body": "<html><body><script>var a = 1;</script></body></html>"}),
+        event({"id": "long", "url": "https://x.test/l", "body": long_line}),
+    ]  # fmt: skip
+    await stage(events)
+    assert [k for k, _ in out.sent] == [b"ok", b"long"]
+    records = {orjson.loads(v)["id"]: orjson.loads(v) for _, v in out.sent}
+    assert records["ok"]["truncated"] is None
+    assert records["long"]["truncated"]["line_chars"]["original"] == 30_000
+    letters = _letters(dead)
+    assert [(d["stage"], d["error_class"]) for d in letters] == [("clean", "empty_text")] * 2
+    assert all("no article text" in d["reason"] for d in letters)
+    assert letters[0]["original"] == events[0].value.decode()  # type: ignore[union-attr]
+    assert stats.truncated == {"line_chars": 1}
+    assert stats.deadletters["empty_text"] == 2 and stats.records_out["clean"] == 2
+
+
 def _cleaned(article_id: str, content_hash: str, text: str = JA) -> dict[str, Any]:
     return {
         "id": article_id, "url": f"https://x.test/{article_id}", "text": text,
@@ -145,8 +139,6 @@ def _tag(text: str) -> list[EntityRow]:
 
 def _one_by_one(records: list[tuple[dict[str, Any], int]]) -> tuple[list[Any], list[Any], dict]:
     """Reference: the same records through the stage one event per batch."""
-    import asyncio
-
     table = Table()
     stage, out, dead, _ = _stage(ExtractBatch, _tag, table)
 
@@ -178,8 +170,6 @@ def test_extract_batch_decides_versions_of_one_article_in_order(
         (_cleaned("x", h, text=("FAIL" if t == "FAIL" else "") + JA), 0) for t, h in versions
     ]
     want = _one_by_one(records)
-    import asyncio
-
     table = Table()
     stage, out, dead, stats = _stage(ExtractBatch, _tag, table)
     asyncio.run(stage([event(rec, partition=p) for rec, p in records]))
@@ -252,3 +242,60 @@ async def test_a_failure_of_the_batch_code_dead_letters_the_records_still_open()
         events[1].message.offset: "not_an_object",  # dead-lettered once, before the failure
         events[2].message.offset: "stage_error",
     }
+
+
+async def test_extract_writes_a_recrawl_state_only_once_its_record_is_delivered() -> None:
+    """The state says "this content was enriched": written before the enriched record is
+    acknowledged, a crash in between would make the replay look like an exact re-crawl."""
+    table = Table()
+    stage, out, _, _ = _stage(ExtractBatch, _tag, table)
+    loop = asyncio.get_running_loop()
+    delivery: asyncio.Future[Any] = loop.create_future()
+    out.deliveries = [delivery]
+    task = asyncio.create_task(stage([event(_cleaned("a", "h1"))]))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(out.sent) == 1 and not task.done()
+    assert table.writes == []  # the record is sent, not yet acknowledged: no state
+    delivery.set_result(None)
+    await task
+    assert [key for key, _ in table.writes] == ["a"]
+
+
+async def test_a_record_the_broker_refuses_dead_letters_its_input_and_writes_no_state() -> None:
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    table = Table()
+    stage, out, dead, _ = _stage(ExtractBatch, _tag, table)
+    refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    refused.set_exception(MessageSizeTooLargeError())
+    out.deliveries = [refused]
+    events = [event(_cleaned("a", "h1")), event(_cleaned("b", "h1"))]
+    await stage(events)
+    assert [orjson.loads(v)["id"] for _, v in out.sent] == ["a", "b"]
+    letters = _letters(dead)
+    assert [(d["source"]["offset"], d["error_class"]) for d in letters] == [
+        (events[0].message.offset, "output_refused")
+    ]
+    assert [key for key, _ in table.writes] == ["b"]
+
+
+async def test_a_send_that_fails_for_the_broker_is_sent_again_until_delivered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiokafka.errors import KafkaTimeoutError, NotLeaderForPartitionError
+
+    from workers import sinks
+
+    monkeypatch.setattr(sinks.Backoff, "next_delay", lambda self: 0.0)
+    stage, out, dead, _ = _stage(CleanBatch, clean_job, 1000)
+    loop = asyncio.get_running_loop()
+    failures = []
+    for exc in (KafkaTimeoutError(), NotLeaderForPartitionError()):
+        fut: asyncio.Future[Any] = loop.create_future()
+        fut.set_exception(exc)
+        failures.append(fut)
+    out.deliveries = failures
+    await stage([event({"id": "a", "url": "https://x.test/a", "body": JA})])
+    assert [key for key, _ in out.sent] == [b"a", b"a", b"a"]  # first send + two re-sends
+    assert dead.sent == []

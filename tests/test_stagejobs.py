@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
+from workers.contracts import RecordError
 from workers.extract import Entity, get_extractor
 from workers.records import enriched_record, mention_counts
-from workers.stagejobs import extract_job
+from workers.stagejobs import clean_job, extract_job
 
 TEXT = (
     "岸田文雄首相は東京で記者会見し、トヨタ自動車と日本銀行の方針について述べた。"
@@ -38,3 +41,44 @@ def test_enriched_record_from_rows_is_the_one_from_entities() -> None:
     assert any(n > 1 for n in record["mentions"].values())  # a repeated entity is counted
     assert record["timestamps"]["produced"] == 1.0 and "enriched" in record["timestamps"]
     assert cleaned["timestamps"] == {"produced": 1.0, "cleaned": 2.0}  # input left alone
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("😀🎉👍" * 40, "text/plain"),  # emoji only
+        ("<html><head><script>var x = 1;</script></head><body><script>go()</script></body>"
+         "</html>", "text/html"),  # script only
+        ("".join(chr(c) for c in range(1, 32) if c not in (9, 10, 13)) * 20, "text/plain"),
+        ("<html><body><div><span> </span></div></body></html>", None),  # markup only
+    ],
+)  # fmt: skip
+def test_a_page_with_no_text_left_is_an_empty_text_error(
+    body: str, content_type: str | None
+) -> None:
+    with pytest.raises(RecordError) as err:
+        clean_job(body, content_type)
+    assert err.value.error_class == "empty_text"
+    assert "no article text" in err.value.reason and f"{len(body):,}" in err.value.reason
+
+
+def test_an_empty_text_after_a_cut_says_the_cut() -> None:
+    """A page whose text lies past the page bound reads as empty: the reason says why."""
+    body = "<html><body><script>" + "var a=1;" * 300_000 + "</script><p>市は発表した。</p>"
+    with pytest.raises(RecordError) as err:
+        clean_job(body, "text/html")
+    assert err.value.error_class == "empty_text"
+    assert "cut by page_chars" in err.value.reason and "2097152" in err.value.reason
+
+
+def test_clean_job_sends_what_was_truncated() -> None:
+    text, _, _, truncated = clean_job("市は二十日、発表した。\n" + "漢" * 30_000, "text/plain")
+    assert text.endswith("漢" * 20_000)
+    assert truncated == {"line_chars": {"lines": 1, "original": 30_000, "kept": 20_000}}
+    assert clean_job("市は二十日、新しい図書館を開くと発表した。", "text/plain")[3] is None
+
+
+def test_extract_job_refuses_an_empty_text() -> None:
+    with pytest.raises(RecordError) as err:
+        extract_job(" \n ")
+    assert err.value.error_class == "empty_text"

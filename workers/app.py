@@ -9,9 +9,10 @@ from typing import Any
 import faust
 from faust.types.transports import ProducerT, TransportT
 
-from workers import codec
+from workers import codec, statedir
 from workers.consumer import NewsflowTransport
 from workers.count import store as table_store
+from workers.producer import TrackingProducer
 from workers.settings import Settings
 
 
@@ -56,8 +57,25 @@ COMMIT_EVERY_RECORDS = 2**62
 
 
 class NewsflowApp(faust.App):
-    """faust.App whose Kafka consumer re-reads offset jumps (``workers.consumer``) and whose
-    producer buffer holds a count batch's changelog records without stalling the consumer."""
+    """faust.App whose Kafka consumer commits by the offset ledger (``workers.consumer``),
+    whose producer can wait for delivery before a commit (``workers.producer``), whose local
+    table state is rebuilt after an unclean stop (``workers.statedir``), and whose producer
+    buffer holds a count batch's changelog records without stalling the consumer."""
+
+    async def on_first_start(self) -> None:
+        if self._keeps_local_state():
+            statedir.open_state(Path(self.conf.tabledir))
+        await super().on_first_start()
+
+    async def on_shutdown(self) -> None:
+        await super().on_shutdown()
+        producer = self._producer
+        delivered = isinstance(producer, TrackingProducer) and producer.all_delivered()
+        if self._keeps_local_state() and not self.crashed and delivered:
+            statedir.close_state(Path(self.conf.tabledir))
+
+    def _keeps_local_state(self) -> bool:
+        return not str(self.conf.store).startswith("memory:")
 
     def _new_transport(self) -> TransportT:
         url = self.conf.broker_consumer[0]

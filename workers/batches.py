@@ -1,17 +1,18 @@
 """What the batched agents share: taking events in batches, and tables written for one of them.
 
-Acknowledgement (faust-streaming 0.15.3, ``Stream.take_events``, and ``take_ready`` below, which
-keeps its buffering and acking): the events of a batch are acked in the generator's
-``finally``, i.e. when the agent asks for the next batch, after its loop body has run for this
-one. Acked offsets are committed later by the consumer, which first
-flushes the producer. So an output sent (``await topic.send``) in the loop body is in the
-producer's buffer before its input is acked, and flushed before that offset is committed; a
-SIGKILL in the middle of a batch commits nothing of that batch (it is processed again after the
-restart). Records still waiting in the take buffer are not acked either.
+Done and acked (faust-streaming 0.15.3, ``Stream.take_events`` and ``take_ready`` below, which
+keeps its buffering): the events of a batch are marked done for the offset ledger
+(``workers.consumer``) when the agent asks for the next batch, i.e. after its loop body ran
+for this one, and Faust-acked then too (Faust's acks only let a rebalance or a stop wait for
+them). The loop body returns only once what it sent is acknowledged by the broker
+(``workers.sinks.Outbox``), and the consumer commits a done offset only once everything sent
+before the commit is delivered. A SIGKILL in the middle of a batch commits nothing of that
+batch (it is processed again after the restart). Records still waiting in the take buffer are
+not done either.
 
-The loop body must not let an exception escape: the agent would stop, and once the dropped
-generator is closed its ``finally`` would ack the rest of the batch unprocessed. Records are
-caught one by one; ``settle_batch`` is the net under that (a bug in the batch code itself).
+The loop body must not let an exception escape: the agent would stop, and the dropped
+generator would leave the batch not done (Faust-acked all the same). Records are caught one by
+one; ``settle_batch`` is the net under that (a bug in the batch code itself).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import faust
 from faust.streams import _current_event
 from mode.utils.futures import notify
 
-from workers.sinks import DeadLetterSink
+from workers.sinks import DeadLetterSink, Outbox
 
 T = TypeVar("T")
 log = logging.getLogger("newsflow.batches")
@@ -39,12 +40,34 @@ STAGE_BATCH_MAX = 64
 STAGE_BATCH_WITHIN_S = 0.01
 
 
-def take_batches(
+def done_marker(stream: faust.StreamT) -> Callable[[Any], None]:
+    """``consumer.done`` of the stream's app: tells the offset ledger that a record is
+    finished (``workers.consumer``); a no-op with a consumer that keeps no ledger. Records of
+    the stream's topics are then done only when this says so."""
+    consumer: Any = stream.app.consumer
+    explicit = getattr(consumer, "done_explicitly", None)
+    if explicit is None:
+        return _no_ledger
+    channel = stream.channel
+    explicit(getattr(channel, "topics", None) or (), getattr(channel, "pattern", None))
+    return cast(Callable[[Any], None], consumer.done)
+
+
+def _no_ledger(message: Any) -> None:
+    return None
+
+
+async def take_batches(
     stream: faust.StreamT, max_records: int, within_s: float
 ) -> AsyncIterator[Sequence[faust.EventT]]:
     """``take_events`` (on faust's Stream, missing from its StreamT interface): up to
-    ``max_records`` events, or what arrived within ``within_s`` seconds (at least one)."""
-    return cast(faust.Stream, stream).take_events(max_records, within_s)
+    ``max_records`` events, or what arrived within ``within_s`` seconds (at least one). A
+    batch is marked done when the agent asks for the next one (after its loop body ran)."""
+    mark_done = done_marker(stream)
+    async for events in cast(faust.Stream, stream).take_events(max_records, within_s):
+        yield events
+        for event in events:
+            mark_done(event.message)
 
 
 def take_ready(
@@ -112,6 +135,7 @@ async def _take_ready(
     def waiting() -> bool:
         return queue is not None and queue.qsize() > 0
 
+    mark_done = done_marker(stream)
     acks_before = stream.enable_acks
     stream.enable_acks = False  # acked here, after the agent has processed them
     stream.add_processor(add_to_batch)
@@ -128,10 +152,14 @@ async def _take_ready(
             if not events:
                 continue
             consuming = loop.create_future()
+            processed = False
             try:
                 yield list(events)
+                processed = True  # the agent asked for the next batch: this one is finished
             finally:
                 for event in events:
+                    if processed:
+                        mark_done(event.message)
                     await stream.ack(event)
                 events.clear()
                 ready.clear()
@@ -203,15 +231,18 @@ async def settle_batch(
     stage: str,
     dead: DeadLetterSink,
     events: Sequence[faust.EventT],
-    process: Callable[[Open], Awaitable[None]],
+    process: Callable[[Open, Outbox], Awaitable[None]],
 ) -> None:
-    """``await process(open)``; when an exception escapes it anyway, every event of the batch
-    not ended yet goes to the dead-letter topic, so none is acked without a trace."""
+    """``await process(open, outbox)``, then confirm what it sent (``Outbox.confirm``). When an
+    exception escapes ``process`` anyway, every event of the batch not ended yet goes to the
+    dead-letter topic, so none is marked done without a trace."""
     open_ = Open(events)
+    outbox = Outbox(dead, stage)
     try:
-        await process(open_)
+        await process(open_, outbox)
     except Exception as exc:
         left = open_.events()
         log.exception("%s: batch failed; dead-lettering its %d open records", stage, len(left))
         for event in left:
             await dead.send(stage, exc, event)
+    await outbox.confirm()

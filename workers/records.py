@@ -23,13 +23,15 @@ def cleaned_record(
 ) -> dict[str, Any]:
     """Raw article + what the cleaner found -> record for ``articles.cleaned``.
 
-    A title or date the crawler sent wins over the one found in the page.
+    A title or date the crawler sent wins over the one found in the page. ``truncated`` says
+    what the cleaner's size bounds cut (null: nothing); the enriched record carries it on.
     """
     record = {k: raw.get(k) for k in _PASSED_THROUGH}
     record.update(
         title=raw.get("title") or page.title,
         published_at=raw.get("published_at") or page.published_at,
         text=page.text,
+        truncated=page.truncated,
         content_hash=content_hash(raw["body"]),
         timestamps={"produced": produced_at, "cleaned": time.time()},
         pipeline_version=PIPELINE_VERSION,

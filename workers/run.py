@@ -84,6 +84,24 @@ async def wait_for_broker(bootstrap: str, settings: Settings, who: str) -> None:
         delay = min(delay * 2, RETRY_MAX_S)
 
 
+def bound_broker_outages(settings: Settings) -> None:
+    """Reconnect back-off with jitter in every Kafka client of this process, and aiokafka's
+    connection errors summarized while the broker is away (``workers.kafka_backoff``,
+    ``workers.brokerlog``); each off when its setting is 0."""
+    from workers import brokerlog, kafka_backoff
+
+    on_reachable = None
+    if settings.broker_outage_log_s > 0:
+        on_reachable = brokerlog.install(settings.broker_outage_log_s).reachable
+    if settings.reconnect_backoff_max_ms > 0 or on_reachable is not None:
+        # (with a zero maximum it only tells the log filter when the broker is back)
+        kafka_backoff.install(
+            settings.reconnect_backoff_ms / 1000,
+            settings.reconnect_backoff_max_ms / 1000,
+            on_reachable=on_reachable,
+        )
+
+
 def run_worker(settings: Settings, who: str = "newsflow worker") -> None:
     """Run the pipeline's Faust worker in the foreground until SIGINT/SIGTERM.
 
@@ -100,6 +118,7 @@ def run_worker(settings: Settings, who: str = "newsflow worker") -> None:
 
     fix_mmap_threshold()  # before the first big buffer (see workers.malloc)
     tune_gc()  # fewer, shorter collections (see workers.gctune)
+    bound_broker_outages(settings)
     bootstrap = bootstrap_of(settings.broker)
     asyncio.run(wait_for_broker(bootstrap, settings, who))
     pipeline = build_pipeline(settings)

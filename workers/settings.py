@@ -63,6 +63,14 @@ class Settings:
     learn_aliases: bool = True
     # A SIGKILLed worker's partitions wait this long before a restarted one gets them.
     session_timeout_s: float = 10.0
+    #: after a failed connection to a broker, the next attempt waits this long, doubling up to
+    #: the maximum, +-20 % jitter (Java's reconnect.backoff.ms / .max.ms; 0 = aiokafka's own
+    #: immediate retries): workers.kafka_backoff
+    reconnect_backoff_ms: int = 100
+    reconnect_backoff_max_ms: int = 2000
+    #: while the broker is away, aiokafka's connection errors are summarized this often
+    #: (0 = every error logged as aiokafka logs it): workers.brokerlog
+    broker_outage_log_s: float = 10.0
     # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
@@ -105,6 +113,11 @@ class Settings:
             count_flush_s=_env_float("COUNT_FLUSH_S", d.count_flush_s),
             learn_aliases=_env("LEARN_ALIASES", "1") not in ("0", "false", "no"),
             session_timeout_s=_env_float("SESSION_TIMEOUT_S", d.session_timeout_s),
+            reconnect_backoff_ms=_env_int("RECONNECT_BACKOFF_MS", d.reconnect_backoff_ms),
+            reconnect_backoff_max_ms=_env_int(
+                "RECONNECT_BACKOFF_MAX_MS", d.reconnect_backoff_max_ms
+            ),
+            broker_outage_log_s=_env_float("BROKER_OUTAGE_LOG_S", d.broker_outage_log_s),
             security_protocol=_env("SECURITY_PROTOCOL", d.security_protocol),
             sasl_mechanism=_env("SASL_MECHANISM", "") or None,
             sasl_username=_env("SASL_USERNAME", "") or None,

@@ -1,22 +1,223 @@
-"""Where records leave a stage: the next topic, or the dead-letter topic."""
+"""Where records leave a stage: the next topic, or the dead-letter topic, acknowledged.
+
+A stage marks an input record done (and so lets its offset be committed, ``workers.offsets``)
+only when what it produced is acknowledged by the broker. The records of a batch are sent
+together and confirmed together (``Outbox``): one broker round trip per batch, not per record.
+A send the broker refuses for the record itself (too large, invalid) sends the input to the
+dead-letter topic instead; a send that fails for the broker's sake (timeouts, no leader, the
+broker away) is sent again with back-off and jitter until it is acknowledged, and the stage
+takes no new records meanwhile. Dead letters are confirmed the same way before the stage
+goes on: a dead letter that cannot be written stops the stage, it is never skipped.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 import orjson
+from aiokafka.errors import KafkaTimeoutError
 
 from workers.contracts import RecordError
 from workers.deadletter import dead_letter
 from workers.stats import PipelineStats
 
-log = logging.getLogger("newsflow.deadletter")
+log = logging.getLogger("newsflow.sinks")
+
+#: Records above this are refused by a broker with default limits (message.max.bytes ~1 MB);
+#: they are dead-lettered before they are sent.
+MAX_OUTPUT_BYTES = 1_000_000
+
+
+class Backoff:
+    """Exponential back-off with full jitter (the AWS architecture blog's "full jitter"):
+    waits a random time up to ``first_s * 2**n``, at most ``max_s``."""
+
+    def __init__(self, first_s: float = 0.1, max_s: float = 5.0) -> None:
+        self.first_s = first_s
+        self.max_s = max_s
+        self.attempts = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.max_s, self.first_s * (2**self.attempts))
+        self.attempts += 1
+        return random.uniform(0, ceiling)
+
+    async def sleep(self) -> None:
+        await asyncio.sleep(self.next_delay())
+
+
+def is_retriable(exc: BaseException) -> bool:
+    """True when a failed send may succeed later as it is (the broker's trouble, not the
+    record's): aiokafka's retriable errors and timeouts, also when Faust wrapped them."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError | ConnectionError):
+            return True
+        if getattr(seen, "retriable", False):
+            return True
+        if isinstance(seen, KafkaTimeoutError):  # not marked retriable by aiokafka, but is
+            return True
+        seen = seen.__cause__
+    return False
+
+
+class _Trouble:
+    """Logs a run of failed sends in a bounded way: the first failure, then one summary line
+    every ``every_s`` seconds while it lasts, and one line when a send goes through again."""
+
+    def __init__(self, what: str, every_s: float = 30.0) -> None:
+        self.what = what
+        self.every_s = every_s
+        self.failures = 0
+        self.since = 0.0
+        self.logged_at = 0.0
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if self.failures == 0:
+            self.since = self.logged_at = now
+            log.warning("%s failed, retrying with back-off: %r", self.what, exc)
+        elif now - self.logged_at >= self.every_s:
+            self.logged_at = now
+            log.warning(
+                "%s still failing after %.0f s (%d attempts): %r",
+                self.what, now - self.since, self.failures + 1, exc,
+            )  # fmt: skip
+        self.failures += 1
+
+    def recovered(self) -> None:
+        if self.failures:
+            log.warning(
+                "%s delivered again after %.0f s (%d failed attempts)",
+                self.what, time.monotonic() - self.since, self.failures,
+            )  # fmt: skip
+        self.failures = 0
+
+
+async def deliver(
+    send: Callable[[], Awaitable[Awaitable[Any]]], what: str, first: Awaitable[Any] | None = None
+) -> Any:
+    """The broker's acknowledgement of a record: await ``first`` (a delivery future of an
+    earlier send) or ``send()``'s; retriable failures are sent again with back-off, for as
+    long as it takes. A failure that is the record's own (``is_retriable`` False) is raised."""
+    backoff = Backoff()
+    trouble = _Trouble(what)
+    pending = first
+    while True:
+        try:
+            if pending is None:
+                pending = await send()
+            result = await pending
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not is_retriable(exc):
+                raise
+            trouble.failed(exc)
+            pending = None
+            await backoff.sleep()
+            continue
+        trouble.recovered()
+        return result
+
+
+@dataclass
+class _Sent:
+    event: faust.EventT
+    topic: faust.TopicT
+    key: bytes | None
+    value: bytes
+    partition: int | None
+    delivery: Awaitable[Any]
+
+
+class Outbox:
+    """The records a batch sent on, confirmed together (``confirm``) before the batch's input
+    is marked done."""
+
+    def __init__(self, dead: DeadLetterSink, stage: str) -> None:
+        self.dead = dead
+        self.stage = stage
+        self._sent: list[_Sent] = []
+
+    async def send(
+        self,
+        event: faust.EventT,
+        topic: faust.TopicT,
+        key: bytes | None,
+        value: bytes,
+        partition: int | None = None,
+    ) -> None:
+        """Send a record produced from ``event`` (not yet confirmed)."""
+        try:
+            delivery = await topic.send(key=key, value=value, partition=partition)
+        except Exception as exc:
+            if not is_retriable(exc):
+                raise
+            delivery = _failed(exc)
+        self._sent.append(_Sent(event, topic, key, value, partition, delivery))
+
+    async def send_json(
+        self, event: faust.EventT, topic: faust.TopicT, key: str, value: Any
+    ) -> None:
+        """``value`` as JSON, keyed by ``key``; one over MAX_OUTPUT_BYTES is this record's error
+        (``output_too_large``, raised before anything is sent)."""
+        payload = orjson.dumps(value)
+        if len(payload) > MAX_OUTPUT_BYTES:
+            raise RecordError(
+                "output_too_large", f"output record is {len(payload)} bytes (> {MAX_OUTPUT_BYTES})"
+            )
+        await self.send(event, topic, key.encode("utf-8", "surrogatepass"), payload)
+
+    async def confirm(self) -> list[faust.EventT]:
+        """Wait until every record sent is acknowledged; retriable failures are sent again.
+        The input of a record the broker refused goes to the dead-letter topic. Returns the
+        events whose records were refused (and dead-lettered)."""
+        sent, self._sent = self._sent, []
+        if not sent:
+            return []
+        outcomes = await asyncio.gather(*(s.delivery for s in sent), return_exceptions=True)
+        refused: list[faust.EventT] = []
+        for item, outcome in zip(sent, outcomes, strict=True):
+            if not isinstance(outcome, BaseException):
+                continue
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+
+            def resend(item: _Sent = item) -> Awaitable[Awaitable[Any]]:
+                return item.topic.send(key=item.key, value=item.value, partition=item.partition)
+
+            try:
+                await deliver(resend, f"{self.stage}: send to {item.topic.get_topic_name()}",
+                              first=_failed(outcome))  # fmt: skip
+            except Exception as exc:  # refused for the record's own sake
+                if any(e is item.event for e in refused):
+                    continue
+                refused.append(item.event)
+                await self.dead.send(
+                    self.stage, RecordError("output_refused", f"{type(exc).__name__}: {exc}"),
+                    item.event,
+                )  # fmt: skip
+        return refused
+
+
+def _failed(exc: BaseException) -> asyncio.Future[Any]:
+    fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    fut.set_exception(exc)
+    return fut
 
 
 class DeadLetterSink:
-    """Sends a dead letter, counts it, and logs it once (never raises into the agent)."""
+    """Sends a dead letter, counts it, logs it once, and returns when the broker has
+    acknowledged it (retrying for as long as it takes: a stage whose dead letters cannot be
+    written takes no more records)."""
 
     def __init__(self, topic: faust.TopicT, stats: PipelineStats) -> None:
         self.topic = topic
@@ -33,7 +234,6 @@ class DeadLetterSink:
             key=msg.key,
             value=event.value,
         )
-        self.stats.record_deadletter(letter)
         log.warning(
             "dead letter: stage=%s class=%s %s[%d]@%d: %s",
             stage,
@@ -43,23 +243,20 @@ class DeadLetterSink:
             msg.offset,
             letter["reason"][:300],
         )
+        where = f"dead letter for {msg.topic}[{msg.partition}]@{msg.offset}"
+        payload = orjson.dumps(letter)
         try:
-            await self.topic.send(key=msg.key, value=orjson.dumps(letter))
-        except Exception:  # a failing dead-letter send must not kill the stream
-            log.exception(
-                "could not send dead letter for %s[%d]@%d", msg.topic, msg.partition, msg.offset
-            )
-
-
-#: Records above this are refused by a broker with default limits (message.max.bytes ~1 MB);
-#: Kafka would fail the send after the agent moved on, so the record is dead-lettered instead.
-MAX_OUTPUT_BYTES = 1_000_000
-
-
-async def send_json(topic: faust.TopicT, key: str, value: dict[str, Any]) -> None:
-    payload = orjson.dumps(value)
-    if len(payload) > MAX_OUTPUT_BYTES:
-        raise RecordError(
-            "output_too_large", f"output record is {len(payload)} bytes (> {MAX_OUTPUT_BYTES})"
-        )
-    await topic.send(key=key.encode("utf-8", "surrogatepass"), value=payload)
+            await deliver(lambda: self.topic.send(key=msg.key, value=payload), where)
+        except Exception as refused:  # the broker refuses the letter itself: send it without
+            log.error("%s refused (%r); sending it without the original", where, refused)
+            letter.update(original=None, original_encoding="none", original_truncated=True)
+            payload = orjson.dumps(letter)
+            backoff = Backoff(max_s=30.0)
+            while True:
+                try:
+                    await deliver(lambda: self.topic.send(key=msg.key, value=payload), where)
+                    break
+                except Exception as again:  # never skipped: the stage waits, and says so
+                    log.error("%s refused again (%r); retrying", where, again)
+                    await backoff.sleep()
+        self.stats.record_deadletter(letter)

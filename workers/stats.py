@@ -79,6 +79,8 @@ class PipelineStats:
     deadletters: Counter[str] = field(default_factory=Counter)  # by error class
     deadletters_by_stage: Counter[tuple[str, str]] = field(default_factory=Counter)
     recent_deadletters: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20))
+    # cleaned records whose text a size bound cut, by bound (the record's ``truncated`` keys)
+    truncated: Counter[str] = field(default_factory=Counter)
     latencies_s: Latencies = field(default_factory=Latencies)
     # (monotonic time, records_in per stage, records_out per stage), sampled once a second by
     # the web module's timer: rates come from differences of these, never from the agents.
@@ -91,6 +93,11 @@ class PipelineStats:
         self.deadletters_by_stage[(letter["stage"], letter["error_class"])] += 1
         summary = {k: letter[k] for k in ("stage", "reason", "error_class", "source", "time")}
         self.recent_deadletters.appendleft(summary)
+
+    def record_truncated(self, truncated: dict[str, Any] | None) -> None:
+        """Count a cleaned record's ``truncated`` field (None: nothing was cut)."""
+        if truncated:
+            self.truncated.update(truncated.keys())
 
     def sample(self, now: float | None = None) -> None:
         """Remember the counters now (called by a 1 s timer, not per record)."""
@@ -137,6 +144,7 @@ class PipelineStats:
             "records_out": {s: self.records_out[s] for s in STAGES},
             "deadletters": dict(self.deadletters),
             "deadletters_total": sum(self.deadletters.values()),
+            "truncated": dict(self.truncated),
             "throughput": self.rates(),
             "throughput_series": self.rate_series(),
             "latency_s": {**self.latencies_s.percentiles(), "samples": len(self.latencies_s)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from tests.helpers.kafka import (
     unique_topic,
     values,
 )
+from workers.brokers.common import pid_alive
 from workers.brokers.kafka import KafkaBroker, assemble
 
 pytestmark = pytest.mark.kafka
@@ -98,6 +100,20 @@ async def test_stop_then_start_again(kafka_broker: KafkaBroker) -> None:
     await kafka_broker.astart()
     got = await consume_until(kafka_broker.bootstrap, topic, lambda rs: len(rs) >= 1)
     assert values(got) == [b"x"]
+
+
+async def test_kill_then_start_keeps_acknowledged_records(kafka_broker: KafkaBroker) -> None:
+    """SIGKILL (no clean shutdown, as the fault harness does it): what was acked with acks=all
+    is there after the restart, on the same address."""
+    topic = unique_topic("kill")
+    await produce(kafka_broker.bootstrap, topic, [f"k{i}" for i in range(5)])
+    pid = kafka_broker.pid()
+    await asyncio.to_thread(kafka_broker.kill)
+    assert pid is not None and not pid_alive(pid)
+    assert not kafka_broker.is_running()
+    await kafka_broker.astart()
+    got = await consume_until(kafka_broker.bootstrap, topic, lambda rs: len(rs) >= 5)
+    assert values(got) == [f"k{i}".encode() for i in range(5)]
 
 
 def test_assemble_is_cached(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:

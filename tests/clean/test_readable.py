@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -171,3 +172,31 @@ def test_class_string_memo_is_bounded() -> None:
         upper(f"c{i}")
     upper("nav")
     assert calls.count("nav") == 2
+
+
+def test_conditional_cleaning_looks_at_each_node_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Deep wrappers around many short comma-less paragraphs: every wrapper is cleaned
+    conditionally, and each used to walk its whole subtree (nodes x depth visits, 2-3 s for
+    190 x 20,000). Counted bottom-up, each node is visited a few times per attempt."""
+    from workers.clean import readable
+
+    depth, leaves = 150, 2_000
+    html = (
+        "<html><body>" + "<div>" * depth + "<p>東京大阪名古屋札幌福岡</p>" * leaves
+        + "</div>" * depth + "</body></html>"
+    )  # fmt: skip
+    visits = 0
+    real_walk = readable.walk
+
+    def counting_walk(node: readable.Node, dead: set[int]) -> Iterator[readable.Node]:
+        nonlocal visits
+        for n in real_walk(node, dead):
+            visits += 1
+            yield n
+
+    monkeypatch.setattr(readable, "walk", counting_walk)
+    result = extract(parse(html))
+    assert len(result.lines) == leaves
+    assert visits < 20 * (depth + leaves)  # before: over depth x leaves = 300,000

@@ -46,3 +46,14 @@ def act(what: str) -> str:
     if kind == "boom":
         boom()
     return value
+
+
+def parse_unbounded(body: str, content_type: str | None) -> object:
+    """Lexbor on the page as it came (no markup bounds: quadratic in nesting depth, in C code
+    that holds the GIL), then the clean stage's own work: a runaway the guard must stop."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from workers.stagejobs import clean_job
+
+    LexborHTMLParser(body)
+    return clean_job(body, content_type)

@@ -149,3 +149,55 @@ async def create_topic(
         await admin.create_topics([NewTopic(topic, partitions, 1, topic_configs=config or {})])
     finally:
         await admin.close()
+
+
+async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """``topic``'s partitions from a fresh all-topics metadata request (which, unlike a request
+    for the one topic, never auto-creates it); AssertionError when the topic does not exist."""
+    cluster = await consumer._client.fetch_all_metadata()
+    parts = cluster.partitions_for_topic(topic)
+    if not parts:
+        raise AssertionError(f"topic {topic} not found")
+    return [TopicPartition(topic, p) for p in sorted(parts)]
+
+
+async def read_topic(bootstrap: str, topic: str, timeout: float = 180.0) -> Records:
+    """Every record in ``topic`` right now (all partitions, from the earliest offset), each with
+    its partition and offset. Fails loudly when the read cannot reach the end offsets seen at the
+    start: a silent partial read would look like lost records."""
+    # earliest: with aiokafka's default "latest" reset the assignment can race
+    # seek_to_beginning, and the read then starts at the end.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=16 << 20,
+        fetch_max_bytes=64 << 20,
+    )
+    await consumer.start()
+    try:
+        tps = await topic_partitions(consumer, topic)
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.seek_to_beginning(*tps)
+        out: Records = []
+        # Progress from the records themselves: position() may run ahead while records are
+        # prefetched. Only when a fetch returns nothing is position() exact, and then a
+        # partition whose last offsets hold no record (a gap) counts as read to its end.
+        done = {tp: 0 for tp in tps}
+        deadline = time.monotonic() + timeout
+        while any(done[tp] < ends[tp] for tp in tps):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"could not read {topic} to its end: at {done}, end {ends}")
+            batch = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batch.items():
+                out.extend(r for r in records if r.offset < ends[tp])
+                if records:
+                    done[tp] = records[-1].offset + 1
+            if not batch:
+                for tp in tps:
+                    if done[tp] < ends[tp] and await consumer.position(tp) >= ends[tp]:
+                        done[tp] = ends[tp]
+        return out
+    finally:
+        await consumer.stop()

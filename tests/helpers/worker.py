@@ -6,6 +6,7 @@ never see each other's records or consumer groups.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -88,6 +89,12 @@ class WorkerProcess:
 
     def start(self, timeout: float = 90.0) -> WorkerProcess:
         """Start ``newsflow worker`` and wait until its web API answers."""
+        self.spawn()
+        return self.wait_ready(timeout)
+
+    def spawn(self) -> WorkerProcess:
+        """Start ``newsflow worker`` in a process group of its own (its stage children with it),
+        without waiting for it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as out:
             self.proc = subprocess.Popen(
@@ -96,7 +103,16 @@ class WorkerProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                process_group=0,
             )
+        return self
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_ready(self, timeout: float = 90.0) -> WorkerProcess:
+        """Wait until the spawned worker's web API answers."""
+        assert self.proc is not None, "spawn() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -130,8 +146,13 @@ class WorkerProcess:
             self.proc.wait(10)
 
     def kill(self) -> None:
-        """SIGKILL: the crash a fault test wants."""
-        self.stop(signal.SIGKILL)
+        """SIGKILL to the worker's whole process group (the worker and its stage children):
+        the crash a fault test wants."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(30)
 
     def tail_log(self, lines: int = 60) -> str:
         if not self.log_file.exists():

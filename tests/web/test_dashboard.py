@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers.worker import WorkerProcess
 from tests.web.browser import browser_page, cjk_glyphs, shows_japanese
 from tests.web.live import LiveWorker, require_browser
+from workers.extract.rules import MAX_NAME_CHARS
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +144,48 @@ def test_entity_lookup_total_and_history(live: LiveWorker) -> None:
     status, body, _ = live.request("/api/entities/" + quote("PERSON:誰でもない人", safe=""))
     assert status == 404 and b"no such entity" in body
     assert live.request("/api/entities/top?window=2x")[0] == 400
+
+
+def _raw_get(port: int, path: str) -> tuple[int, bytes]:
+    """GET over a plain socket (urllib may fail on a reset while the server refuses a long
+    request line): the status and body of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+            if b"\r\n\r\n" in data and len(data) > 2000:
+                break
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_any_entity_key_answers_the_entity_404_or_414_never_a_traceback(
+    live: LiveWorker,
+) -> None:
+    """The issue's 20,000-character key got 400 and a LineTooLong traceback in the log."""
+    log = live.worker.log_file
+    before = len(log.read_bytes())
+    key = quote("LOCATION:" + "岸田" * 10_000, safe="")
+    status, body = _raw_get(live.worker.web_port, "/api/entities/" + key)
+    assert status == 414
+    assert orjson.loads(body) == {"error": "request line too long (over 8190 bytes)"}
+    # the longest key a table can hold (a name at the entity-length bound) reaches the view
+    longest = quote("ORGANIZATION:" + "岸" * MAX_NAME_CHARS, safe="")
+    status, body, _ = live.request("/api/entities/" + longest)
+    assert status == 404 and b"no such entity" in body
+    top = live.worker.wait_for("/api/entities/top?limit=1", lambda t: t["entities"])
+    row = top["entities"][0]  # a key the table holds answers as before
+    assert live.worker.get("/api/entities/" + quote(row["key"], safe=""))["total"] == row["count"]
+    deadline = time.monotonic() + 10
+    while True:
+        new = log.read_bytes()[before:].decode(errors="replace")
+        refused = [line for line in new.splitlines() if "refused a request" in line]
+        if refused or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(refused) == 1 and "414" in refused[0]
+    assert "Traceback" not in new and "LineTooLong" not in new
 
 
 def test_newsflow_top_prints_the_api_table(live: LiveWorker) -> None:

@@ -126,6 +126,22 @@ def test_metrics_parse_and_escape_label_values() -> None:
     assert escape_label(evil) == 'we\\"ird\\\\topic\\n<script>'
 
 
+def test_truncated_records_are_counted_by_bound_in_the_metrics() -> None:
+    stats = PipelineStats()
+    stats.record_truncated(None)
+    stats.record_truncated({"line_chars": {"lines": 2, "original": 90_000, "kept": 40_000}})
+    stats.record_truncated({"page_chars": {"original": 3, "kept": 2}, "line_chars": {}})
+    assert stats.truncated == {"line_chars": 2, "page_chars": 1}
+    assert stats.snapshot()["truncated"] == {"line_chars": 2, "page_chars": 1}
+    text = render_metrics(stats, version="0.1.0", now=stats.started_at + 1)
+    family = next(
+        f for f in text_string_to_metric_families(text) if f.name == "newsflow_truncated_records"
+    )
+    assert family.type == "counter"
+    got = {s.labels["limit"]: s.value for s in family.samples}
+    assert got == {"page_bytes": 0, "page_chars": 1, "lines": 0, "line_chars": 2, "elements": 0}
+
+
 def test_dashboard_inserts_text_only_and_its_csp_allows_only_its_own_blocks() -> None:
     page = dashboard.load()
     html = page.html

@@ -274,12 +274,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--one-worker-only", action="store_true", help="skip the 2-worker run")
     parser.add_argument("--no-restart", action="store_true", help="skip the restart timing")
+    parser.add_argument(
+        "--adversarial", action="store_true",
+        help="only time the clean stage on adversarial pages (deep nesting, huge attributes and "
+        "text nodes; workers/bench/adversarial.py), offline, one child process a page",
+    )  # fmt: skip
+    parser.add_argument(
+        "--deadline", type=float, default=10.0,
+        help="with --adversarial: seconds a page may take before it shows as over",
+    )  # fmt: skip
+    parser.add_argument(
+        "--page", action="append", help="with --adversarial: only this page (repeatable)"
+    )
     parser.add_argument("--save", help="also write the table to this Markdown file")
     parser.add_argument("--workdir", help="keep worker data and logs here (default: temporary)")
 
 
+def _adversarial(args: argparse.Namespace) -> int:
+    from workers.bench import adversarial
+
+    when = time.strftime("%Y-%m-%d %H:%M:%S")
+    head = f"newsflow bench --adversarial: commit {_commit()}, {when}\n\n"
+    table = head + adversarial.run(args.deadline, args.page)
+    print(table)
+    if args.save:
+        Path(args.save).write_text(table, encoding="utf-8")
+    return 0
+
+
 def run_cli(args: argparse.Namespace) -> int:
     import logging
+
+    if getattr(args, "adversarial", False):
+        return _adversarial(args)
 
     # Retries on freshly created topics (NotLeaderForPartition) are expected noise here.
     logging.getLogger("aiokafka").setLevel(logging.ERROR)

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -392,6 +393,22 @@ class KafkaBroker:
             self.pid_file.unlink()
         if pid is not None:
             log.info("Kafka on %s stopped", self.bootstrap)
+
+    def kill(self) -> None:
+        """SIGKILL the JVM (a crash, no clean shutdown: the next start recovers its logs)."""
+        pid = self.pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            if self._proc is not None:
+                self._proc.wait(30)
+            else:
+                while pid_alive(pid):
+                    time.sleep(0.05)
+        self._proc = None
+        _live.discard(self)
+        with contextlib.suppress(FileNotFoundError):
+            self.pid_file.unlink()
 
     def restart(self, timeout: float = 120.0) -> str:
         """Stop and start again on the same ports and data dir (data is kept)."""

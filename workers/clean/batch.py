@@ -18,7 +18,7 @@ from workers.clean import CleanedPage
 from workers.contracts import decode_raw
 from workers.guard import StageProcess
 from workers.records import cleaned_record
-from workers.sinks import DeadLetterSink, send_json
+from workers.sinks import DeadLetterSink, Outbox
 from workers.stats import PipelineStats
 
 #: Bytes of page bodies per request to the stage process at most (a batch of big pages is
@@ -36,9 +36,11 @@ class CleanBatch:
 
     async def __call__(self, events: Sequence[faust.EventT]) -> None:
         self.stats.records_in["clean"] += len(events)
-        await settle_batch("clean", self.dead, events, lambda open_: self._process(events, open_))
+        await settle_batch(
+            "clean", self.dead, events, lambda open_, out: self._process(events, open_, out)
+        )
 
-    async def _process(self, events: Sequence[faust.EventT], open_: Open) -> None:
+    async def _process(self, events: Sequence[faust.EventT], open_: Open, out: Outbox) -> None:
         valid: list[tuple[faust.EventT, dict[str, Any]]] = []
         for event in events:
             try:
@@ -55,10 +57,11 @@ class CleanBatch:
                         raise result
                     page = CleanedPage(*result)
                     record = cleaned_record(raw, page, event.message.timestamp)
-                    await send_json(self.cleaned, record["id"], record)
+                    await out.send_json(event, self.cleaned, record["id"], record)
                 except Exception as exc:
                     await self.dead.send("clean", exc, event)
                     continue
                 finally:
                     open_.done(event)
                 self.stats.records_out["clean"] += 1
+                self.stats.record_truncated(record["truncated"])

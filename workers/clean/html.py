@@ -19,8 +19,10 @@ from selectolax.lexbor import LexborHTMLParser
 
 from workers.clean import readable
 from workers.clean.boilerplate import find_body, prose_bounds, word_units
+from workers.clean.markup import bound_markup
 from workers.clean.metadata import PageMeta, normalize_published, strip_site_name
 from workers.clean.normalize import page_lines
+from workers.clean.truncation import Truncation
 
 _TITLE_METAS = ("og:title", "twitter:title", "title", "headline")
 _DATE_METAS = (
@@ -37,11 +39,11 @@ MAX_TITLE_UNITS = 40.0
 MIN_MAIN_UNITS = 25.0
 
 
-def _plain_lines(html: str, main_content: bool) -> list[str]:
+def _plain_lines(html: str, main_content: bool, cuts: Truncation) -> list[str]:
     from resiliparse.extract.html2text import extract_plain_text  # only for the few fallbacks
 
     text = extract_plain_text(html, main_content=main_content, alt_texts=False, links=False)
-    return page_lines(text)
+    return page_lines(text, cuts)
 
 
 def _has_units(lines: list[str], minimum: float) -> bool:
@@ -53,20 +55,28 @@ def _has_units(lines: list[str], minimum: float) -> bool:
     return False
 
 
-def resiliparse_lines(html: str) -> list[str]:
+def resiliparse_lines(html: str, cuts: Truncation | None = None) -> list[str]:
     """The article of a page by Resiliparse, one normalized block per line.
 
     Resiliparse's main-content mode, trimmed to its first..last prose line; when that mode
     keeps (almost) nothing, the page's whole text goes through the flattened-text filter, and
-    when that finds no article either, a tiny page is its own content.
+    when that finds no article either, a tiny page is its own content. What the line bounds
+    cut from the text used goes to ``cuts``.
     """
-    lines = _plain_lines(html, main_content=True)
+    main_cuts, every_cuts = Truncation(), Truncation()
+    lines = _plain_lines(html, True, main_cuts)
+    used, chosen = main_cuts, lines
     if _has_units(lines, MIN_MAIN_UNITS):
         start, end = prose_bounds(lines)
-        return lines[start:end] or lines
-    every_line = _plain_lines(html, main_content=False)
-    kept = [every_line[i] for i in find_body(every_line).kept]
-    return kept or lines
+        chosen = lines[start:end] or lines
+    else:
+        every_line = _plain_lines(html, False, every_cuts)
+        kept = [every_line[i] for i in find_body(every_line).kept]
+        if kept:
+            used, chosen = every_cuts, kept
+    if cuts is not None:
+        cuts.update(used)
+    return chosen
 
 
 def _meta_values(tree: LexborHTMLParser) -> dict[str, str]:
@@ -124,12 +134,23 @@ def parse(html: str) -> LexborHTMLParser:
     return LexborHTMLParser(html)
 
 
-def extract_page(html: str) -> tuple[PageMeta, list[str]]:
+def extract_page(html: str, cuts: Truncation | None = None) -> tuple[PageMeta, list[str]]:
     """Metadata and article lines of a page, from one parse: the structural extractor, or
-    Resiliparse when the extractor falls back to the whole body (it found no container)."""
+    Resiliparse when the extractor falls back to the whole body (it found no container).
+
+    Both parsers get the markup with its nesting, formatting elements and attributes bounded
+    first (``markup.bound_markup``): their tree building is superlinear past those bounds.
+    A page too big for the extractor's bounds (``readable.MAX_NODES``) is not handed to
+    Resiliparse either, whose time grows with the whole page: the extractor's lines are used,
+    and the cut is said in ``cuts``."""
+    html = bound_markup(html).html
     tree = parse(html)
     meta = html_meta(tree)
     found = readable.extract(tree, meta.title)
+    if not found.complete:
+        if cuts is not None:
+            cuts.elements(found.elements)
+        return meta, found.lines
     if found.fallback_body:
-        return meta, resiliparse_lines(html)
+        return meta, resiliparse_lines(html, cuts)
     return meta, found.lines

@@ -83,8 +83,11 @@ MIN_ARTICLE_CHARS = 500
 CJK_CHAR_WEIGHT = 3
 #: Nodes deeper than this are flattened into their ancestor (bounded recursion and work).
 MAX_DEPTH = 200
-#: At most this many DOM nodes are copied (bounded time on huge pages).
+#: At most this many DOM nodes are copied, and at most ``MAX_VISITED`` DOM nodes (elements and
+#: text, flattened or not) looked at (bounded time on huge pages); the cut is said in the
+#: record (``truncated.elements``).
 MAX_NODES = 60_000
+MAX_VISITED = 500_000
 
 STRIP_UNLIKELY, WEIGHT_CLASSES, CLEAN_CONDITIONALLY = 1, 2, 4
 _ALL_FLAGS = STRIP_UNLIKELY | WEIGHT_CLASSES | CLEAN_CONDITIONALLY
@@ -192,7 +195,13 @@ def _class_hints(match: str) -> tuple[bool, bool]:
 
 
 def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
-    """Copy the DOM below ``root`` into a compact tree; returns its nodes in document order.
+    """The nodes of ``build_tree`` (document order)."""
+    return build_tree(root, prune_unlikely)[0]
+
+
+def build_tree(root: LexborNode, prune_unlikely: bool) -> tuple[list[Node], bool]:
+    """Copy the DOM below ``root`` into a compact tree; returns its nodes in document order,
+    and whether the whole DOM was copied (False: a size bound stopped it).
 
     Hidden subtrees are left out, and so are unlikely candidates (class/id/role of page
     furniture; <nav>, <aside>, <footer>) when ``prune_unlikely``: most of a page's markup is
@@ -200,15 +209,19 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
     are flattened into their parent: they change no score (text under <a> counts as link
     text of the parent). Iterative (no recursion limit on
     deep pages); nodes past ``MAX_DEPTH`` are flattened too, and copying stops after
-    ``MAX_NODES`` nodes."""
+    ``MAX_NODES`` nodes or ``MAX_VISITED`` DOM nodes."""
     top = Node(root.tag or "body", None, 0)
     nodes = [top]
     # (next DOM node to copy, the tree node it goes into, link weight of the text there)
     stack: list[tuple[LexborNode | None, Node, float]] = [(root.first_child, top, 0.0)]
+    visits_left = MAX_VISITED
     while stack:
         dom, parent, link = stack.pop()
         if dom is None:
             continue
+        visits_left -= 1
+        if not visits_left:
+            return nodes, False
         stack.append((dom.next, parent, link))
         tag = dom.tag
         if tag == "-text":
@@ -227,7 +240,7 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
         if tag is None or tag[0] == "-" or tag in _SKIP:
             continue
         if len(nodes) >= MAX_NODES:
-            break
+            return nodes, False
         if prune_unlikely and tag in _SECTIONING_FURNITURE:
             continue
         match = role = ""
@@ -271,7 +284,7 @@ def build(root: LexborNode, prune_unlikely: bool) -> list[Node]:
         parent.ekids.append(node)
         if tag not in _LEAF:
             stack.append((dom.first_child, node, link))
-    return nodes
+    return nodes, True
 
 
 def total_up(nodes: list[Node], dead: set[int]) -> None:
@@ -468,61 +481,94 @@ def inner_text(node: Node, dead: set[int]) -> str:
     return _SPACES.sub(" ", "".join(parts)).strip()
 
 
-@dataclass(slots=True)
-class _Counts:
-    p: int = 0
-    img: int = 0
-    li: int = 0
-    inputs: int = 0
-    embeds: int = 0
-    heading_chars: float = 0.0
-    in_figure: bool = False
+#: What conditional cleaning counts below a node: <p>, <img>, <li>, <input>, embeds
+#: (object/embed/iframe), and the text length of headings.
+_Counts = tuple[int, int, int, int, int, float]
+_NO_COUNTS: _Counts = (0, 0, 0, 0, 0, 0.0)
+_COUNTED = {"p": 0, "img": 1, "li": 2, "input": 3, "object": 4, "embed": 4, "iframe": 4}
 
 
-def _counts(node: Node, dead: set[int]) -> _Counts:
-    c = _Counts()
-    for cur in walk(node, dead):
-        tag = cur.tag
-        if tag == "p":
-            c.p += 1
-        elif tag == "img":
-            c.img += 1
-        elif tag == "li":
-            c.li += 1
-        elif tag == "input":
-            c.inputs += 1
-        elif tag in ("object", "embed", "iframe"):
-            c.embeds += 1
-        elif tag in _HEADINGS:
-            c.heading_chars += cur.chars
-    anc = node.parent
-    while anc is not None and not c.in_figure:
-        c.in_figure = anc.tag == "figure"
-        anc = anc.parent
-    return c
+def _own_counts(node: Node) -> _Counts:
+    tag = node.tag
+    k = _COUNTED.get(tag)
+    if k is not None:
+        return (int(k == 0), int(k == 1), int(k == 2), int(k == 3), int(k == 4), 0.0)
+    if tag in _HEADINGS:
+        return (0, 0, 0, 0, 0, node.chars)
+    return _NO_COUNTS
 
 
-def _is_data_table(node: Node) -> bool:
+def _add(a: _Counts, b: _Counts) -> _Counts:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5])
+
+
+def _in_figure(node: Node, memo: dict[int, bool]) -> bool:
+    """Whether an ancestor of ``node`` is a <figure>. ``memo`` (node id -> is a figure or
+    inside one) makes each ancestor looked at once over all the nodes of a subtree."""
+    path: list[Node] = []
+    cur = node.parent
+    inside = False
+    while cur is not None:
+        got = memo.get(id(cur))
+        if got is not None:
+            inside = got
+            break
+        if cur.tag == "figure":
+            memo[id(cur)] = inside = True
+            break
+        path.append(cur)
+        cur = cur.parent
+    for n in path:
+        memo[id(n)] = inside
+    return inside
+
+
+#: (has caption/thead/th/tfoot, <tr> rows, widest row in cells) of a subtree, dead nodes too.
+_TableInfo = tuple[bool, int, int]
+
+
+def _table_info(node: Node, memo: dict[int, _TableInfo]) -> _TableInfo:
+    """What ``_is_data_table`` looks at below ``node``, each subtree computed once (nested
+    tables reuse the inner tables' figures)."""
+    order: list[Node] = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.i in memo:
+            continue
+        order.append(cur)
+        stack.extend(cur.ekids)
+    for cur in reversed(order):  # children before parents
+        marker = cur.tag in ("caption", "thead", "th", "tfoot")
+        rows = 1 if cur.tag == "tr" else 0
+        cols = sum(1 for k in cur.ekids if k.tag in ("td", "th")) if cur.tag == "tr" else 0
+        for kid in cur.ekids:
+            k_marker, k_rows, k_cols = memo[kid.i]
+            marker = marker or k_marker
+            rows += k_rows
+            cols = max(cols, k_cols)
+        memo[cur.i] = (marker, rows, cols)
+    return memo[node.i]
+
+
+def _is_data_table(node: Node, memo: dict[int, _TableInfo]) -> bool:
     if node.role == "presentation":
         return False
-    rows = cols = 0
-    for cur in walk(node, set()):
-        if cur.tag in ("caption", "thead", "th", "tfoot"):
-            return True
-        if cur.tag == "tr":
-            rows += 1
-            cols = max(cols, sum(1 for k in cur.elements() if k.tag in ("td", "th")))
-    return rows >= 10 or cols > 4 or rows * cols > 10
+    marker, rows, cols = _table_info(node, memo)
+    return marker or rows >= 10 or cols > 4 or rows * cols > 10
 
 
-def _remove_conditionally(node: Node, dead: set[int], flags: int) -> bool:
-    """Readability's _cleanConditionally test for one table/ul/div/form inside the article."""
+def _remove_conditionally(
+    node: Node, counts: _Counts, in_figure: bool, dead: set[int], flags: int
+) -> bool:
+    """Readability's _cleanConditionally test for one table/ul/div/form inside the article;
+    ``counts`` are the live subtree's (``_Counts``)."""
     weight = class_weight(node, flags)
     if weight + (node.score if node.scored else 0.0) < 0:
         return True
     if node.commas >= 10:
         return False
-    c = _counts(node, dead)
+    c_p, c_img, c_li, c_inputs, c_embeds, heading_chars = counts
     is_list = node.tag in ("ul", "ol")
     if not is_list and node.chars:
         lists = (k for k in node.elements() if k.tag in ("ul", "ol") and k.i not in dead)
@@ -530,23 +576,40 @@ def _remove_conditionally(node: Node, dead: set[int], flags: int) -> bool:
         is_list = list_chars / node.chars > 0.9
     density = link_density(node)
     length = node.chars
-    heading_density = c.heading_chars / length if length else 0.0
+    heading_density = heading_chars / length if length else 0.0
     return (
-        (c.img > 1 and c.p / c.img < 0.5 and not c.in_figure)
-        or (not is_list and c.li - 100 > c.p)
-        or c.inputs > c.p // 3
+        (c_img > 1 and c_p / c_img < 0.5 and not in_figure)
+        or (not is_list and c_li - 100 > c_p)
+        or c_inputs > c_p // 3
         or (not is_list and heading_density < 0.9 and length < 25
-            and (c.img == 0 or c.img > 2) and not c.in_figure)
+            and (c_img == 0 or c_img > 2) and not in_figure)
         or (not is_list and weight < 25 and density > 0.2)
         or (weight >= 25 and density > 0.5)
-        or (c.embeds == 1 and length < 75)
-        or c.embeds > 1
+        or (c_embeds == 1 and length < 75)
+        or c_embeds > 1
     )  # fmt: skip
+
+
+def _protected(inside: list[Node], dead: set[int], tables: dict[int, _TableInfo]) -> set[int]:
+    """Nodes inside a data table or <code> (as the live walks from them reach: through live
+    nodes only), which conditional cleaning leaves alone. One pass, parents first."""
+    protected: set[int] = set()
+    for node in inside:  # document order: a node's parent comes before it
+        protector = (node.tag == "table" and _is_data_table(node, tables)) or node.tag == "code"
+        below = node.i not in dead and node.parent is not None and node.parent.i in protected
+        if protector or below:
+            protected.add(node.i)
+    return protected
 
 
 def prep_article(parts: list[Node], nodes: list[Node], dead: set[int], flags: int) -> None:
     """Clean the chosen subtrees: drop embeds, asides, footers, share boxes and (innermost
-    first) tables, lists and divs that look like furniture rather than text."""
+    first) tables, lists and divs that look like furniture rather than text.
+
+    One pass, children before parents (linear in the subtree, however deep): each node's
+    counts are summed from its live children's, and what a removal takes from the totals of
+    its ancestors is passed up as each ancestor is reached (as ``_retotal_ancestors`` did
+    for every removal at once)."""
     inside = [n for part in parts for n in walk(part, dead)]
     for node in inside:
         if (
@@ -558,35 +621,49 @@ def prep_article(parts: list[Node], nodes: list[Node], dead: set[int], flags: in
     total_up(inside, dead)
     if not flags & CLEAN_CONDITIONALLY:
         return
-    protected: set[int] = set()
-    for node in inside:
-        if (node.tag == "table" and _is_data_table(node)) or node.tag == "code":
-            protected.update(n.i for n in walk(node, dead))
+    protected = _protected(inside, dead, {})
+    roots = {p.i for p in parts}
+    counts: dict[int, _Counts] = {}
+    # totals (chars, commas, link chars) removed below a node and not yet taken from it
+    lost: dict[int, tuple[float, int, float]] = {}
+    figures: dict[int, bool] = {}
     for node in reversed(inside):
-        if node.i in dead or node.i in protected:
+        gone = lost.pop(node.i, None)
+        if gone is not None:
+            node.chars -= gone[0]
+            node.commas -= gone[1]
+            node.link_chars = max(0.0, node.link_chars - gone[2])
+        removed = False
+        if node.i not in dead:
+            own = _own_counts(node)
+            for kid in node.ekids:
+                if kid.i not in dead:
+                    own = _add(own, counts.get(kid.i, _NO_COUNTS))
+            counts[node.i] = own
+            if (
+                node.i not in protected
+                and node.tag in ("table", "ul", "div", "form", "fieldset")
+                and _remove_conditionally(node, own, _in_figure(node, figures), dead, flags)
+            ):
+                dead.add(node.i)
+                removed = True
+        parent = node.parent
+        if node.i in roots or parent is None:
             continue
-        if node.tag in ("table", "ul", "div", "form", "fieldset") and _remove_conditionally(
-            node, dead, flags
-        ):
-            dead.add(node.i)
-            _retotal_ancestors(node, parts, dead)
-
-
-def _retotal_ancestors(node: Node, parts: list[Node], dead: set[int]) -> None:
-    """After a removal, the totals of the ancestors up to the article root lose its share."""
-    roots = {id(p) for p in parts}
-    anc = node.parent
-    while anc is not None:
-        anc.chars -= node.chars
-        anc.commas -= node.commas
-        anc.link_chars = max(0.0, anc.link_chars - node.link_chars)
-        if id(anc) in roots:
-            break
-        anc = anc.parent
+        up = (node.chars, node.commas, node.link_chars) if removed else (0.0, 0, 0.0)
+        if gone is not None:
+            up = (up[0] + gone[0], up[1] + gone[1], up[2] + gone[2])
+        if up != (0.0, 0, 0.0):
+            have = lost.get(parent.i)
+            lost[parent.i] = up if have is None else (
+                have[0] + up[0], have[1] + up[1], have[2] + up[2])  # fmt: skip
 
 
 #: Marks block boundaries while rendering (NUL never survives HTML parsing).
 _BLOCK_BREAK = "\x00"
+#: The control characters ``normalize.CONTROLS`` but the block mark: removed here because
+#: ``split()`` below would turn some of them (VT, the separators, NEL) into spaces first.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def render(parts: list[Node], dead: set[int]) -> list[str]:
@@ -606,7 +683,10 @@ def render(parts: list[Node], dead: set[int]) -> list[str]:
         out.append(_BLOCK_BREAK)
         stack.append(_BLOCK_BREAK)
         stack.extend(reversed(item.kids))
-    lines = (" ".join(line.split()) for line in "".join(out).split(_BLOCK_BREAK))
+    text = "".join(out)
+    if _CONTROL.search(text):  # removed, not spaces: they sit inside words (normalize.py)
+        text = _CONTROL.sub("", text)
+    lines = (" ".join(line.split()) for line in text.split(_BLOCK_BREAK))
     return [line for line in lines if line]
 
 
@@ -655,9 +735,13 @@ class Extraction:
     lines: list[str]
     chars: float
     fallback_body: bool
+    #: False when the tree the lines come from was cut by ``MAX_NODES`` / ``MAX_VISITED``;
+    #: ``elements`` is how many elements it holds.
+    complete: bool = True
+    elements: int = 0
 
 
-def _attempt(nodes: list[Node], base_dead: set[int], flags: int) -> Extraction:
+def _attempt(nodes: list[Node], base_dead: set[int], flags: int, complete: bool) -> Extraction:
     dead = set(base_dead)
     total_up(nodes, dead)
     top = pick_top(score_candidates(nodes, dead, flags), flags)
@@ -670,7 +754,7 @@ def _attempt(nodes: list[Node], base_dead: set[int], flags: int) -> Extraction:
         fallback = False
     prep_article(parts, nodes, dead, flags)
     chars = sum(p.chars for p in parts if p.i not in dead)
-    return Extraction(render(parts, dead), chars, fallback)
+    return Extraction(render(parts, dead), chars, fallback, complete, len(nodes))
 
 
 def extract(html: str | LexborHTMLParser, title: str | None = None) -> Extraction:
@@ -682,16 +766,17 @@ def extract(html: str | LexborHTMLParser, title: str | None = None) -> Extractio
     if root is None:
         return Extraction([], 0.0, True)
     best: Extraction | None = None
-    pruned: list[Node] | None = None
-    whole: list[Node] | None = None
+    pruned: tuple[list[Node], bool] | None = None
+    whole: tuple[list[Node], bool] | None = None
     for flags in (_ALL_FLAGS, _ALL_FLAGS & ~STRIP_UNLIKELY, CLEAN_CONDITIONALLY, 0):
         if flags & STRIP_UNLIKELY:
-            nodes = pruned = pruned or build(root, prune_unlikely=True)
+            copied = pruned = pruned or build_tree(root, prune_unlikely=True)
         else:
-            nodes = whole = whole or build(root, prune_unlikely=False)
+            copied = whole = whole or build_tree(root, prune_unlikely=False)
+        nodes, complete = copied
         dead: set[int] = set()
         _drop_title_and_byline(nodes, title, dead)
-        result = _attempt(nodes, dead, flags)
+        result = _attempt(nodes, dead, flags, complete)
         if result.chars >= MIN_ARTICLE_CHARS:
             return result
         if best is None or result.chars > best.chars:

@@ -10,6 +10,7 @@ Results are the same as record by record (``workers.count.mentions.apply_items``
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
@@ -29,7 +30,7 @@ from workers.count.mentions import (
 )
 from workers.count.tables import Tables, reader
 from workers.settings import Settings
-from workers.sinks import DeadLetterSink
+from workers.sinks import DeadLetterSink, deliver
 from workers.stats import PipelineStats
 from workers.topics import Topics
 
@@ -94,14 +95,13 @@ def register(
                 planned.append(event)
                 stats.records_out["count"] += 1
             try:
-                for partition, items in out.items():
-                    for chunk in pack_items(items):
-                        value = encode_mentions(chunk)
-                        await topics.mentions.send(partition=partition, value=value)
-            except Exception as exc:  # dead-letter the batch's records, keep the old states
+                await _send_changes(topics.mentions, out)
+            except Exception as exc:  # refused: dead-letter the batch's records, keep the states
                 for event in planned:
                     await dead.send("count", exc, event)
                 continue
+            # The article states guard the changes just sent (a replay of a counted version
+            # sends nothing): written only now that the changes are delivered.
             for article_id, event in dirty.items():
                 with acting_for(event):
                     tables.articles[article_id] = known[article_id]
@@ -124,6 +124,19 @@ def register(
                 except Exception as exc:  # an escaping exception would stop the agent
                     for event in part_events:
                         await dead.send("count", exc, event)
+
+
+async def _send_changes(mentions: faust.TopicT, out: dict[int, list[Item]]) -> None:
+    """Send the planned changes, one message per partition and chunk, and wait until the
+    broker has acknowledged all of them (retriable failures are sent again, ``deliver``)."""
+    sent = []
+    for partition, items in out.items():
+        for chunk in pack_items(items):
+            value = encode_mentions(chunk)
+            send = functools.partial(mentions.send, partition=partition, value=value)
+            sent.append((send, await send()))
+    for send, delivery in sent:
+        await deliver(send, "count: send to the mentions topic", first=delivery)
 
 
 async def _apply(

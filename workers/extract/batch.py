@@ -1,14 +1,15 @@
 """One batch of the extract stage: ``articles.cleaned`` -> ``articles.enriched`` or dead letters.
 
 Plain code the agent calls once per batch (``workers.extract.agent``). Every record of the batch
-is enriched, skipped as an exact re-crawl, or dead-lettered before the call returns (the batch
-is acked after that, see ``workers.batches``); no exception escapes.
+is enriched, skipped as an exact re-crawl, or dead-lettered before the call returns, and what it
+sent is acknowledged by the broker (``workers.sinks.Outbox``); no exception escapes.
 
 Re-crawl decisions (``workers.recrawl``) are made as record by record: the batch is cut into
-runs in which no article id repeats; a run is decided, tagged in one request to the stage
-process, sent, and its states written, before the next run is decided. So a second version of
-an article in the same batch is decided against what the first one left in the table: the new
-state when it went through, the old one when it was dead-lettered.
+runs in which no article id repeats; a run is decided against the states the batch's earlier
+runs left (``known``), tagged in one request to the stage process, and sent. So a second
+version of an article in the same batch is decided against what the first one left: the new
+state when it went through, the old one when it was dead-lettered. The states are written to
+the ``recrawl`` table at the end, once the enriched records they guard are delivered.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from workers.guard import StageProcess
 from workers.identity import Identity
 from workers.records import enriched_record
 from workers.recrawl import recrawl_decision
-from workers.sinks import DeadLetterSink, send_json
+from workers.sinks import DeadLetterSink, Outbox
 from workers.stats import PipelineStats
 
 #: Characters of text per request to the stage process at most.
@@ -48,9 +49,11 @@ class ExtractBatch:
 
     async def __call__(self, events: Sequence[faust.EventT]) -> None:
         self.stats.records_in["extract"] += len(events)
-        await settle_batch("extract", self.dead, events, lambda open_: self._process(events, open_))
+        await settle_batch(
+            "extract", self.dead, events, lambda open_, out: self._process(events, open_, out)
+        )
 
-    async def _process(self, events: Sequence[faust.EventT], open_: Open) -> None:
+    async def _process(self, events: Sequence[faust.EventT], open_: Open, out: Outbox) -> None:
         parsed: list[Parsed] = []
         for event in events:
             try:
@@ -61,11 +64,20 @@ class ExtractBatch:
             except Exception as exc:
                 await self.dead.send("extract", exc, event)
                 open_.done(event)
-        known: dict[tuple[int, Any], Any] = {}  # (partition, id) -> state in the table now
+        known: dict[tuple[int, Any], Any] = {}  # (partition, id) -> state after this batch
+        states: list[tuple[faust.EventT, Any, dict[str, Any]]] = []  # to write once delivered
         for run in distinct_runs(parsed, lambda p: p[2]):
             jobs = await self._decide(run, known, open_)
             for chunk in chunks(jobs, lambda job: len(job[1]["text"]), MAX_REQUEST_CHARS):
-                await self._enrich(chunk, known, open_)
+                await self._enrich(chunk, known, open_, out, states)
+        # The re-crawl state guards the enriched record: written only once that is delivered,
+        # so a crash never leaves a state whose record is missing (the replay would be dropped
+        # as a re-crawl). A refused record was dead-lettered; its state is not written.
+        refused = {id(event) for event in await out.confirm()}
+        for event, article_id, state in states:
+            if id(event) not in refused:
+                with acting_for(event):
+                    self.recrawl[article_id] = state
 
     async def _decide(
         self, run: Sequence[Parsed], known: dict[tuple[int, Any], Any], open_: Open
@@ -96,7 +108,12 @@ class ExtractBatch:
         return jobs
 
     async def _enrich(
-        self, jobs: Sequence[Job], known: dict[tuple[int, Any], Any], open_: Open
+        self,
+        jobs: Sequence[Job],
+        known: dict[tuple[int, Any], Any],
+        open_: Open,
+        out: Outbox,
+        states: list[tuple[faust.EventT, Any, dict[str, Any]]],
     ) -> None:
         results = await self.guard.run_many([(cleaned["text"],) for _, cleaned, _, _ in jobs])
         for (event, cleaned, article_id, state), result in zip(jobs, results, strict=True):
@@ -104,10 +121,9 @@ class ExtractBatch:
                 if isinstance(result, Exception):
                     raise result
                 record = enriched_record(cleaned, result, self.identity)
-                await send_json(self.enriched, record["id"], record)
+                await out.send_json(event, self.enriched, record["id"], record)
                 if state is not None:
-                    with acting_for(event):
-                        self.recrawl[article_id] = state
+                    states.append((event, article_id, state))
                     known[(event.message.partition, article_id)] = state
             except Exception as exc:
                 await self.dead.send("extract", exc, event)

@@ -27,7 +27,7 @@ from workers.count import partition_for
 from workers.count.tables import Tables
 from workers.identity import AliasBook
 from workers.stats import PipelineStats
-from workers.web import dashboard, live
+from workers.web import dashboard, live, server
 from workers.web.metrics import CONTENT_TYPE, render_metrics
 from workers.web.queries import (
     QueryError,
@@ -56,6 +56,7 @@ def _local_only(request: Request) -> bool:
 def register(
     app: faust.App, tables: Tables, stats: PipelineStats, book: AliasBook | None = None
 ) -> None:
+    server.install()  # over-long request lines: 414 and one log line (workers/web/server.py)
     partitions = tables.entity_mentions.partitions or app.conf.topic_partitions
     aliases = book if book is not None else AliasBook()
     root = aliases.root

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from workers.clean.truncation import LIMITS
 from workers.stats import STAGES, PipelineStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -78,6 +79,12 @@ def render_metrics(
     w.family("newsflow_deadletters_total", "counter", "Records sent to the dead-letter topic.")
     for (stage, error_class), n in sorted(stats.deadletters_by_stage.items()):
         w.sample("newsflow_deadletters_total", n, {"stage": stage, "error_class": error_class})
+
+    name = "newsflow_truncated_records_total"
+    w.family(name, "counter", "Cleaned records whose text a size bound cut, by bound "
+             "(the record's truncated field says what and how much).")  # fmt: skip
+    for limit in LIMITS:
+        w.sample(name, stats.truncated[limit], {"limit": limit})
 
     rows = sorted(lag, key=lambda r: (r["topic"], r["partition"]))
     gauges = (
