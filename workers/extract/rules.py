@@ -328,6 +328,8 @@ def drop_overlong(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]
     """Spans longer than ``MAX_NAME_CHARS`` characters are not names: dropped before they
     become entities (or the full name that shorter mentions are resolved to)."""
     surface = tokens.surface
+    if not surface or tokens.starts()[-1] + len(surface[-1]) <= MAX_NAME_CHARS:
+        return spans  # the whole text is within the bound (most texts): no span is over it
     # a token is at least one character, so a span of more tokens than the bound is too long
     # without summing its surfaces
     return [
