@@ -172,9 +172,10 @@ def no_compiler_env() -> dict[str, str]:
 
 
 def compiled(wheel: Path) -> list[str]:
-    """The compiled extensions in ``wheel``: the entity decoder and the markup scanner."""
+    """The compiled extensions in ``wheel``: the entity decoder, the markup scanner and the
+    article step of entity identity."""
     names = zipfile.ZipFile(wheel).namelist()
-    return [n for n in names if re.search(r"(_viterbi|_markup).*\.so$", n)]
+    return [n for n in names if re.search(r"(_viterbi|_markup|_article).*\.so$", n)]
 
 
 @pytest.mark.install
@@ -205,7 +206,7 @@ def test_build_stage_compiles_the_decoder_and_runtime_needs_no_compiler(tmp_path
         pytest.fail("no C compiler here: the image's build stage has one (gcc)")
     build_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
     wheel = pip_wheel(build_context(tmp_path / "src"), tmp_path / "wheels", build_env)
-    assert len(compiled(wheel)) == 2, "the build stage's wheel carries both C extensions"
+    assert len(compiled(wheel)) == 3, "the build stage's wheel carries the three C extensions"
     venv = fresh_venv(tmp_path / "venv")
     run = install_and_extract(wheel, venv, no_compiler_env())
     assert run.returncode == 0 and run.stderr == "", run.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ja_texts import HARD_TEXTS, with_seed
+from workers.extract import get_extractor
 from workers.extract.decoder import NPOS, TypeTagger, compiled_decoder_class, tables_path
 from workers.extract.entities import sentences
 from workers.extract.export import export_tables, read_crfsuite
@@ -21,6 +22,7 @@ from workers.extract.features import _BOS, Featurizer, token_pieces
 from workers.extract.model import Tagger, bio_spans, model_path
 from workers.extract.pydecoder import PyDecoder
 from workers.extract.tokens import Tokenizer
+from workers.extract.words import WORDS, WordClass
 
 SENTENCES = [
     *HARD_TEXTS,
@@ -201,6 +203,12 @@ def test_export_refuses_unknown_templates(tmp_path: Path) -> None:
         export_tables(crf, tmp_path / "m.bin")
 
 
+def _word_classes() -> tuple[WordClass, ...]:
+    """Every step's word classes (building the extractor registers them)."""
+    get_extractor()
+    return tuple(WORDS.classes)
+
+
 def _scan_inputs(text: str) -> list[tuple[int, str, object]]:
     from workers.extract.tokens import split_for_sudachi
 
@@ -209,11 +217,16 @@ def _scan_inputs(text: str) -> list[tuple[int, str, object]]:
 
 
 def test_compiled_scan_is_the_python_scan() -> None:
-    """_viterbi's scan (surfaces from end offsets, C) gives what fill + tag_spans give."""
+    """_viterbi's scan (surfaces from end offsets, C) gives what fill + tag_spans give, and
+    the same word-class bits as WordClasses.of."""
     if compiled_decoder_class() is None:
         pytest.skip("_viterbi not built")
     c = TypeTagger(_tokenizer().pos_name, compiled=True)
     py = TypeTagger(_tokenizer().pos_name, compiled=False)
+    classes = _word_classes()
+    c.set_word_classes(classes)
+    py.set_word_classes(classes)
+    seen = 0
     texts = [
         *_texts(),
         "",
@@ -226,9 +239,12 @@ def test_compiled_scan_is_the_python_scan() -> None:
         chunks = _scan_inputs(text)
         got, want = c.scan(chunks), py.scan(chunks)
         assert got == want, text[:40]
-        surface, _, starts, _ = got
+        surface, _, starts, _, words = got
         assert all(text[s : s + len(w)] == w for s, w in zip(starts, surface, strict=True))
+        assert words == WORDS.of(surface, classes)
+        seen |= words
     assert c.types == py.types
+    assert bin(seen).count("1") >= 5  # the texts have titles, dots, brackets, known names ...
 
 
 def test_compiled_scan_repeats_through_its_surface_cache() -> None:
@@ -238,12 +254,19 @@ def test_compiled_scan_repeats_through_its_surface_cache() -> None:
     if compiled_decoder_class() is None:
         pytest.skip("_viterbi not built")
     c = TypeTagger(_tokenizer().pos_name, compiled=True)
+    classes = _word_classes()
+    c.set_word_classes(classes)
     texts = [*_texts(), "ab cd", "東京ab cd", "𠮷野家ab cd東京", "ab cd"]
     first = [c.scan(_scan_inputs(text)) for text in texts]
     assert [c.scan(_scan_inputs(text)) for text in texts] == first
     c.bound(max_types=1)
     assert c.decoder.n_types() == 1
     assert [c.scan(_scan_inputs(text)) for text in reversed(texts)] == first[::-1]
+    # other classes: the cached words' bits are computed again
+    c.set_word_classes(classes[::-1])
+    for text, (surface, pos, starts, spans, _) in zip(texts, first, strict=True):
+        got = c.scan(_scan_inputs(text))
+        assert got == (surface, pos, starts, spans, WORDS.of(surface, classes[::-1]))
 
 
 class _Morpheme:
@@ -287,7 +310,17 @@ def test_scan_takes_each_surface_when_morphemes_do_not_tile(bounds: list[tuple[i
     text = "東京大阪"
     ms = [_Morpheme(text, b, e, pos) for b, e in bounds]
     c = TypeTagger(_tokenizer().pos_name, compiled=True)
-    surface, pos_ids, starts, _ = c.scan([(5, text, ms), (20, text, ms)])
+    classes: tuple[WordClass, ...] = (
+        ("in", frozenset({"東京"})),
+        ("first", "大"),
+        ("last", "阪"),
+        ("only", "京東"),
+        ("split", ("東大", frozenset({"京", "阪"}))),
+        ("in", frozenset()),
+    )
+    c.set_word_classes(classes)
+    surface, pos_ids, starts, _, words = c.scan([(5, text, ms), (20, text, ms)])
+    assert words == WORDS.of(surface, classes)
     assert surface == [text[b:e] for b, e in bounds] * 2
     assert starts == [5 + b for b, _ in bounds] + [20 + b for b, _ in bounds]
     assert pos_ids == [pos] * 2 * len(bounds)

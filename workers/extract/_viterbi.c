@@ -37,6 +37,7 @@ typedef struct {
     long pos;
     Py_ssize_t id;
     PyObject *surface;  /* owned */
+    uint64_t words;     /* its word-class bits (see set_words) */
 } SurfaceEntry;
 
 typedef struct {
@@ -78,9 +79,20 @@ typedef struct {
      * so that a known token needs no new str and no dict lookups (see scan_chunk) */
     SurfaceEntry *sc_tab;  /* open addressing; an empty slot has surface NULL */
     size_t sc_cap, sc_count;  /* cap: 0 or a power of 2 */
+    /* scan(): word classes ((kind, value), ...: see set_words) and the bits of the text's words */
+    PyObject *word_classes;
+    PyObject *word_in;    /* word -> OR of the bits of the "in" classes holding it */
+    int nchar_classes;    /* the character classes: their kind ('f', 'l', 'o'), bit, and */
+    char char_kind[64];   /* the BMP code points they hold, as bitmaps (others: by value) */
+    uint64_t char_bit[64];
+    uint8_t *char_map[64];
+    PyObject *char_value[64];
+    PyObject *char_rests[64];  /* 's': the set the rest of the word must be in */
+    uint64_t scan_words;
 } Decoder;
 
 static void surface_cache_clear(Decoder *self);
+static void clear_char_classes(Decoder *self);
 
 static void Decoder_dealloc(Decoder *self) {
     surface_cache_clear(self);
@@ -98,6 +110,9 @@ static void Decoder_dealloc(Decoder *self) {
     Py_XDECREF(self->s_end);
     Py_XDECREF(self->m_type);
     Py_XDECREF(self->bio_names);
+    Py_XDECREF(self->word_classes);
+    Py_XDECREF(self->word_in);
+    clear_char_classes(self);
     PyMem_Free(self->trans);
     PyMem_Free(self->trans_to);
     PyMem_Free(self->comp_off);
@@ -846,6 +861,153 @@ static int scan_token(Decoder *self, Py_ssize_t k, PyObject *s, PyObject *p, PyO
     return 0;
 }
 
+/* --- word classes: which kinds of words a text has (workers/extract/words.py) -----------------
+ * A class is ("in", frozenset of words), ("first", characters a word starts with), ("last",
+ * characters a word ends with), ("only", the characters a word is made of), ("multi": the same,
+ * two characters or more) or ("split", (characters a word starts with, frozenset its rest is
+ * in)); a word's bits are computed on its first sight (kept in the surface cache) and scan()
+ * returns the OR over the text's words. */
+
+/* Whether code point c is in character class k. */
+static inline int in_chars(Decoder *self, int k, Py_UCS4 c) {
+    if (c < 0x10000) return (self->char_map[k][c >> 3] >> (c & 7)) & 1;
+    PyObject *v = self->char_value[k];
+    return PyUnicode_FindChar(v, c, 0, PyUnicode_GET_LENGTH(v), 1) >= 0;
+}
+
+/* The bits of one word (new on first sight). */
+static int word_bits(Decoder *self, PyObject *s, uint64_t *out) {
+    *out = 0;
+    if (!self->word_in) return 0;
+    PyObject *got = PyDict_GetItemWithError(self->word_in, s);
+    if (got) {
+        *out = PyLong_AsUnsignedLongLong(got);
+        if (*out == (uint64_t)-1 && PyErr_Occurred()) return -1;
+    } else if (PyErr_Occurred()) {
+        return -1;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(s);
+    if (len == 0) return 0;
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    for (int k = 0; k < self->nchar_classes; k++) {
+        int hit;
+        char ck = self->char_kind[k];
+        if (ck == 'f') {
+            hit = in_chars(self, k, PyUnicode_READ(kind, data, 0));
+        } else if (ck == 'l') {
+            hit = in_chars(self, k, PyUnicode_READ(kind, data, len - 1));
+        } else if (ck == 'o' || ck == 'm') {  /* only these characters ('m': two or more) */
+            hit = ck == 'o' || len >= 2;
+            for (Py_ssize_t i = 0; i < len && hit; i++) hit = in_chars(self, k, PyUnicode_READ(kind, data, i));
+        } else {  /* 's': this first character, and the rest in the set */
+            hit = len >= 2 && in_chars(self, k, PyUnicode_READ(kind, data, 0));
+            if (hit) {
+                PyObject *rest = PyUnicode_Substring(s, 1, len);
+                hit = rest ? PySet_Contains(self->char_rests[k], rest) : -1;
+                Py_XDECREF(rest);
+                if (hit < 0) return -1;
+            }
+        }
+        if (hit) *out |= self->char_bit[k];
+    }
+    return 0;
+}
+
+static void clear_char_classes(Decoder *self) {
+    for (int k = 0; k < self->nchar_classes; k++) {
+        PyMem_Free(self->char_map[k]);
+        self->char_map[k] = NULL;
+        self->char_value[k] = NULL;
+    }
+    self->nchar_classes = 0;
+}
+
+/* set_words(classes): the word classes scan() reports (at most 64, each ("in", frozenset) or
+ * ("first" | "last" | "only" | "multi", str) or ("split", (str, frozenset))). */
+static PyObject *Decoder_set_words(Decoder *self, PyObject *classes) {
+    if (!PyTuple_Check(classes) || PyTuple_GET_SIZE(classes) > 64) goto bad;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(classes); i++) {
+        PyObject *cls = PyTuple_GET_ITEM(classes, i);
+        if (!PyTuple_Check(cls) || PyTuple_GET_SIZE(cls) != 2) goto bad;
+        PyObject *kind = PyTuple_GET_ITEM(cls, 0), *value = PyTuple_GET_ITEM(cls, 1);
+        if (!PyUnicode_Check(kind)) goto bad;
+        if (PyUnicode_CompareWithASCIIString(kind, "in") == 0) {
+            if (!PyAnySet_Check(value)) goto bad;
+        } else if (PyUnicode_CompareWithASCIIString(kind, "first") != 0
+                   && PyUnicode_CompareWithASCIIString(kind, "last") != 0
+                   && PyUnicode_CompareWithASCIIString(kind, "only") != 0
+                   && PyUnicode_CompareWithASCIIString(kind, "multi") != 0
+                   && PyUnicode_CompareWithASCIIString(kind, "split") != 0) {
+            goto bad;
+        } else if (PyUnicode_CompareWithASCIIString(kind, "split") == 0) {
+            if (!PyTuple_Check(value) || PyTuple_GET_SIZE(value) != 2
+                    || !PyUnicode_Check(PyTuple_GET_ITEM(value, 0))
+                    || !PyAnySet_Check(PyTuple_GET_ITEM(value, 1)))
+                goto bad;
+        } else if (!PyUnicode_Check(value)) {
+            goto bad;
+        }
+    }
+    /* the "in" classes as one dict, the character classes as bitmaps */
+    PyObject *word_in = PyDict_New();
+    if (!word_in) return NULL;
+    clear_char_classes(self);
+    Py_CLEAR(self->word_in);  /* no bits until the new classes are in place */
+    Py_INCREF(classes);
+    Py_XSETREF(self->word_classes, classes);  /* holds the character classes' values */
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(classes); i++) {
+        PyObject *cls = PyTuple_GET_ITEM(classes, i);
+        PyObject *value = PyTuple_GET_ITEM(cls, 1);
+        Py_UCS4 tag = PyUnicode_READ_CHAR(PyTuple_GET_ITEM(cls, 0), 0);
+        uint64_t bit = (uint64_t)1 << i;
+        if (tag == 'i') {
+            PyObject *it = PyObject_GetIter(value), *w;
+            while (it && (w = PyIter_Next(it))) {
+                PyObject *had = PyDict_GetItemWithError(word_in, w);
+                uint64_t bits = had ? PyLong_AsUnsignedLongLong(had) | bit : bit;
+                PyObject *b = PyErr_Occurred() ? NULL : PyLong_FromUnsignedLongLong(bits);
+                if (!b || PyDict_SetItem(word_in, w, b) < 0) Py_CLEAR(it);
+                Py_XDECREF(b);
+                Py_DECREF(w);
+            }
+            if (!it || PyErr_Occurred()) {
+                Py_XDECREF(it);
+                Py_DECREF(word_in);
+                clear_char_classes(self);
+                return NULL;
+            }
+            Py_DECREF(it);
+            continue;
+        }
+        int k = self->nchar_classes++;
+        self->char_rests[k] = NULL;
+        if (tag == 's') {  /* (first characters, rests): held by word_classes */
+            self->char_rests[k] = PyTuple_GET_ITEM(value, 1);
+            value = PyTuple_GET_ITEM(value, 0);
+        }
+        uint8_t *map = PyMem_Calloc(0x10000 / 8, 1);
+        if (!map) { Py_DECREF(word_in); clear_char_classes(self); return PyErr_NoMemory(); }
+        for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(value); j++) {
+            Py_UCS4 c = PyUnicode_READ_CHAR(value, j);
+            if (c < 0x10000) map[c >> 3] |= (uint8_t)(1 << (c & 7));
+        }
+        self->char_map[k] = map;
+        self->char_value[k] = value;  /* held by word_classes */
+        self->char_kind[k] = (char)tag;
+        self->char_bit[k] = bit;
+    }
+    self->word_in = word_in;
+    surface_cache_clear(self);  /* its entries hold the bits of the classes before */
+    Py_RETURN_NONE;
+bad:
+    PyErr_SetString(PyExc_TypeError,
+                    "set_words(classes): a tuple of at most 64 (\"in\", frozenset) or "
+                    "(\"first\" | \"last\" | \"only\" | \"multi\", str) or "
+                    "(\"split\", (str, frozenset))");
+    return NULL;
+}
+
 /* --- the surface cache of scan_chunk ----------------------------------------------------------
  * Why: a text's tokens are nearly all known types, yet each one cost a new str (the chunk
  * slice), its hash and two dict lookups (POS, then surface). The cache hashes the slice in
@@ -890,7 +1052,7 @@ static SurfaceEntry *surface_cache_find(Decoder *self, uint64_t h, long pos, int
 
 /* Add an entry known to be absent; keeps the table at most half full. */
 static int surface_cache_add(Decoder *self, uint64_t h, long pos, PyObject *surface,
-                             Py_ssize_t id) {
+                             Py_ssize_t id, uint64_t words) {
     if ((self->sc_count + 1) * 2 > self->sc_cap) {
         size_t cap = self->sc_cap ? self->sc_cap * 2 : 4096;
         SurfaceEntry *tab = PyMem_Calloc(cap, sizeof(SurfaceEntry));
@@ -909,7 +1071,7 @@ static int surface_cache_add(Decoder *self, uint64_t h, long pos, PyObject *surf
     size_t mask = self->sc_cap - 1, i = (size_t)h & mask;
     while (self->sc_tab[i].surface) i = (i + 1) & mask;
     Py_INCREF(surface);
-    self->sc_tab[i] = (SurfaceEntry){h, pos, id, surface};
+    self->sc_tab[i] = (SurfaceEntry){h, pos, id, surface, words};
     self->sc_count++;
     return 0;
 }
@@ -939,7 +1101,11 @@ static Py_ssize_t scan_chunk_exact(Decoder *self, Py_ssize_t k, PyObject *morphe
             Py_XDECREF(s); Py_XDECREF(p); Py_DECREF(it);
             return -1;
         }
-        int r = scan_token(self, k++, s, p, PyLong_FromSsize_t(bv + offset), surface, pos, starts);
+        uint64_t words;
+        int r = word_bits(self, s, &words);
+        self->scan_words |= words;
+        if (r < 0) { Py_DECREF(s); Py_DECREF(p); Py_DECREF(it); return -1; }
+        r = scan_token(self, k++, s, p, PyLong_FromSsize_t(bv + offset), surface, pos, starts);
         Py_DECREF(p);
         if (r < 0) { Py_DECREF(it); return -1; }
     }
@@ -983,15 +1149,20 @@ static Py_ssize_t scan_chunk(Decoder *self, Py_ssize_t k, PyObject *text, Py_ssi
         int r = pv == -1 && PyErr_Occurred() ? -1 : 0;
         uint64_t h = slice_hash(kind, data, prev, ev, pv);
         SurfaceEntry *hit = r < 0 ? NULL : surface_cache_find(self, h, pv, kind, data, prev, ev);
-        if (r == 0 && hit && hit->surface) {  /* a known token: its str and type id */
+        if (r == 0 && hit && hit->surface) {  /* a known token: its str, type id and words */
             r = append_token(self, k, hit->surface, p, PyLong_FromSsize_t(prev + offset),
                              surface, pos, starts);
             if (r == 0) self->ids[k] = (int)hit->id;
+            self->scan_words |= hit->words;
         } else if (r == 0) {
+            uint64_t words = 0;
             r = scan_token(self, k, PyUnicode_Substring(text, prev, ev), p,
                            PyLong_FromSsize_t(prev + offset), surface, pos, starts);
+            if (r == 0) r = word_bits(self, PyList_GET_ITEM(surface, k), &words);
+            self->scan_words |= words;
             if (r == 0)
-                r = surface_cache_add(self, h, pv, PyList_GET_ITEM(surface, k), self->ids[k]);
+                r = surface_cache_add(self, h, pv, PyList_GET_ITEM(surface, k), self->ids[k],
+                                      words);
         }
         k++;
         Py_DECREF(p);
@@ -1009,10 +1180,11 @@ static Py_ssize_t scan_chunk(Decoder *self, Py_ssize_t k, PyObject *text, Py_ssi
     return scan_chunk_exact(self, k0, morphemes, offset, surface, pos, starts);
 }
 
-/* scan(chunks) -> (surface, pos, starts, spans)
+/* scan(chunks) -> (surface, pos, starts, spans, words)
  * chunks: a text's [(offset, chunk text, Sudachi morphemes of it)]. Per token: its surface,
  * POS id and start offset in the whole text (three lists), its type id (registered on first
- * sight, as typed() does); then the name spans of the whole text, as tag_spans() gives them.
+ * sight, as typed() does); then the name spans of the whole text, as tag_spans() gives them,
+ * and the bits of the word classes its words are in (set_words).
  * The per-text loop of entities.EntityExtractor, without the interpreter in between. */
 static PyObject *Decoder_scan(Decoder *self, PyObject *chunks) {
     if (!self->types || !self->bio_names) {
@@ -1022,8 +1194,9 @@ static PyObject *Decoder_scan(Decoder *self, PyObject *chunks) {
     PyObject *seq = PySequence_Fast(chunks, "scan(chunks): a list of (offset, text, morphemes)");
     if (!seq) return NULL;
     PyObject *surface = PyList_New(0), *pos = PyList_New(0), *starts = PyList_New(0);
-    PyObject *spans = NULL;
+    PyObject *spans = NULL, *words = NULL;
     Py_ssize_t k = 0;
+    self->scan_words = 0;
     if (!surface || !pos || !starts) goto done;
     for (Py_ssize_t c = 0; c < PySequence_Fast_GET_SIZE(seq); c++) {
         PyObject *item = PySequence_Fast_ITEMS(seq)[c];
@@ -1041,10 +1214,12 @@ static PyObject *Decoder_scan(Decoder *self, PyObject *chunks) {
     if (grow_scratch(self, k + 1) < 0) goto done;
     label_ids(self, self->ids, k, self->labels);
     spans = spans_of(self, self->ids, self->labels, k);
+    words = spans ? PyLong_FromUnsignedLongLong(self->scan_words) : NULL;
 done:
     Py_DECREF(seq);
-    PyObject *res = spans ? PyTuple_Pack(4, surface, pos, starts, spans) : NULL;
+    PyObject *res = words ? PyTuple_Pack(5, surface, pos, starts, spans, words) : NULL;
     Py_XDECREF(surface); Py_XDECREF(pos); Py_XDECREF(starts); Py_XDECREF(spans);
+    Py_XDECREF(words);
     return res;
 }
 
@@ -1389,7 +1564,9 @@ static PyMethodDef Decoder_methods[] = {
     {"type_id", (PyCFunction)(void (*)(void))Decoder_type_id, METH_FASTCALL,
      "type_id(surface, pos) -> type id (registered on first sight)"},
     {"scan", (PyCFunction)Decoder_scan, METH_O,
-     "scan(chunks) -> (surface, pos, starts, spans): a text's tokens and name spans"},
+     "scan(chunks) -> (surface, pos, starts, spans, words): a text's tokens and name spans"},
+    {"set_words", (PyCFunction)Decoder_set_words, METH_O,
+     "set_words(classes): the word classes scan() reports (workers/extract/words.py)"},
     {"typed", (PyCFunction)(void (*)(void))Decoder_typed, METH_FASTCALL,
      "typed(morphemes, surface, pos, ids): append each morpheme's surface, POS id, type id"},
     {NULL, NULL, 0, NULL},

@@ -40,6 +40,7 @@ from workers.extract.lexicon import (
     TITLES,
 )
 from workers.extract.tokens import Tokens
+from workers.extract.words import WORDS
 from workers.identity.known import KnownNames
 
 PosName = Callable[[int], tuple[str, ...]]
@@ -73,6 +74,22 @@ class CountryCompounds:
         # (two character sets, searched fast), the words decide.
         self.trigger = re.compile(f"[{chars}{prefixes}][{chars}{state}]")
         self.starters = frozenset(chars + prefixes)
+        # The words a country mention can start in (workers.extract.words): a lone
+        # abbreviation kanji (米), a word of several (日米), a prefix and one (訪中), one and a
+        # word of state (米大統領). A text without one has no country word (find) and no row
+        # made only of such kanji (a row is whole words, each then one of the first three).
+        self.has_lone = WORDS.bit("in", set(chars))
+        self.has_compound = (
+            WORDS.bit("multi", chars)
+            | WORDS.bit("split", (prefixes, chars))
+            | WORDS.bit("split", (chars, STATE_WORDS))
+        )
+        self.has_starter = self.has_lone | self.has_compound
+        # Lone abbreviations are countries only before a word of state (or its first part:
+        # 米 + 国務 + 長官) or, two of them, with a word of relation (_fits): a text with lone
+        # ones but neither has none for find, and only its rows made of them can go (drop_bare).
+        state_parts = {w[:k] for w in STATE_WORDS for k in range(1, len(w) + 1)}
+        self.lone_needs = WORDS.bit("in", state_parts) | WORDS.bit("in", RELATION_WORDS)
         self.analyse = functools.lru_cache(maxsize=8192)(self._analyse)
 
     # --- one word ----------------------------------------------------------------------------
@@ -122,11 +139,25 @@ class CountryCompounds:
         """The rows with the text's country abbreviations put in (``merge``), and without the
         model's rows that are only abbreviation kanji that ``find`` did not confirm (米 as rice
         in 米の価格, 日中 as "daytime")."""
+        if not tokens.words & self.has_starter:
+            return rows
         found, covered = self.find(text, tokens, pos)
-        bare, starters = self._bare, self.starters
-        kept = [r for r in rows if r[0][0] not in starters or not bare(r[0])]
         if found:
-            return merge(text, kept, found, covered)
+            return merge(text, self.drop_bare(rows), found, covered)
+        return self.drop_bare(rows)
+
+    def needs_find(self, words: int) -> bool:
+        """Whether a text with these word classes can hold a country word (else ``apply`` is
+        ``drop_bare``): a compound, or lone abbreviations with what can make them one."""
+        return bool(
+            words & self.has_compound or (words & self.has_lone and words & self.lone_needs)
+        )
+
+    def drop_bare(self, rows: list[Row]) -> list[Row]:
+        """The rows without those only made of abbreviation kanji (what ``apply`` gives for a
+        text in which ``find`` finds no country: 米 as rice, 日中 as "daytime")."""
+        bare, starters = self._bare, self.starters
+        kept = [r for r in rows if r[0][:1] not in starters or not bare(r[0])]
         return rows if len(kept) == len(rows) else kept
 
     def _bare(self, name: str) -> bool:
@@ -152,7 +183,7 @@ class CountryCompounds:
         first = bisect_right(starts, self.trigger.search(text).start()) - 1  # type: ignore[union-attr]
         starters = self.starters
         for i in range(max(first, 0), n):
-            if i <= done or surface[i][0] not in starters:
+            if i <= done or surface[i][:1] not in starters:  # Sudachi can give an empty word (…)
                 continue
             run = self._run(surface, pos, tokens.pos, i, n)
             if run is None:

@@ -15,7 +15,6 @@ at run time. tests/extract checks blocks, labels and spans against crfsuite.
 
 from __future__ import annotations
 
-import logging
 import marshal
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 from workers.extract.features import NEVER_IN_NAME, lex_tags, shape
 from workers.extract.lexicon import LEX_CLASSES
 from workers.extract.tokens import Fill, Scan
+from workers.extract.words import WORDS, WordClass
 
 TABLES_FILE = "ner.bin"
 FORMAT = 1
@@ -52,8 +52,6 @@ def tables_path() -> Path:
     return Path(__file__).with_name("data") / TABLES_FILE
 
 
-log = logging.getLogger("newsflow.extract")
-
 #: Said once per process when the C decoder is missing (the figure: docs/entity-extraction.md,
 #: "Without a C compiler"; pip builds the extension only where a C compiler is found).
 NOT_COMPILED_WARNING = (
@@ -69,7 +67,11 @@ def _warn_not_compiled() -> None:
     global _warned
     if not _warned:
         _warned = True
-        log.warning(NOT_COMPILED_WARNING.format(slowdown=PY_DECODER_SLOWDOWN))
+        import logging  # here: the logging package costs ~3 ms of every start-up otherwise
+
+        logging.getLogger("newsflow.extract").warning(
+            NOT_COMPILED_WARNING.format(slowdown=PY_DECODER_SLOWDOWN)
+        )
 
 
 def compiled_decoder_class() -> Callable[..., Decoder] | None:
@@ -133,6 +135,8 @@ class TypeTagger:
             bytes(0 if x == "O" else 1 if x[0] == "B" else 2 for x in self.labels),
             tuple(None if x == "O" else x[2:] for x in self.labels),
         )
+        #: the word classes scan reports (workers.extract.words; set_word_classes)
+        self.word_classes: tuple[WordClass, ...] = ()
         self.type_id: Callable[[str, int], int] = self._type_id
         self.fill: Fill = self._fill
         self.scan: Scan = self._scan
@@ -147,6 +151,12 @@ class TypeTagger:
             self.type_id = self.decoder.type_id  # type: ignore[attr-defined]
             self.fill = self.decoder.typed  # type: ignore[attr-defined]
             self.scan = self.decoder.scan  # type: ignore[attr-defined]
+
+    def set_word_classes(self, classes: tuple[WordClass, ...]) -> None:
+        """The word classes whose bits ``scan`` gives for each text (workers.extract.words)."""
+        self.word_classes = classes
+        if self.compiled:
+            self.decoder.set_words(classes)  # type: ignore[attr-defined]
 
     def bound(self, max_types: int = MAX_TYPES) -> None:
         """Start the type cache over when it has grown past max_types (call between texts)."""
@@ -176,8 +186,9 @@ class TypeTagger:
 
     def _scan(
         self, chunks: list[tuple[int, str, Any]]
-    ) -> tuple[list[str], list[int], list[int], list[tuple[int, int, str]]]:
-        """A text's surfaces, POS ids, start offsets and name spans (pure-Python path)."""
+    ) -> tuple[list[str], list[int], list[int], list[tuple[int, int, str]], int]:
+        """A text's surfaces, POS ids, start offsets, name spans and word-class bits
+        (pure-Python path)."""
         surface: list[str] = []
         pos: list[int] = []
         ids: list[int] = []
@@ -187,7 +198,8 @@ class TypeTagger:
             self.fill(morphemes, surface, pos, ids)
             starts += accumulate(map(len, surface[first:]), initial=offset)
             starts.pop()  # the chunk's end
-        return surface, pos, starts, self.decoder.tag_spans(ids)
+        words = WORDS.of(surface, self.word_classes)
+        return surface, pos, starts, self.decoder.tag_spans(ids), words
 
     def _pos_info(self, pos_id: int) -> tuple[bool, tuple[int, ...], int]:
         """(never in a name, own POS components, context POS component) of a POS id."""

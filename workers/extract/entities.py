@@ -23,12 +23,13 @@ from dataclasses import dataclass
 
 from workers.extract.canonical import Mention, own_form, resolve_aliases
 from workers.extract.compounds import CountryCompounds
-from workers.extract.decoder import TypeTagger
+from workers.extract.decoder import MAX_TYPES, TypeTagger
 from workers.extract.gazetteer import Gazetteer, cached_words
 from workers.extract.model import OUTPUT_TYPE, Span
 from workers.extract.parens import bracketed_acronyms
-from workers.extract.rules import SPAN_RULES, titles_inside_words
+from workers.extract.rules import HAS_TITLE_END, RULE_NEEDS, SPAN_RULES, titles_inside_words
 from workers.extract.tokens import SUDACHI_MAX_BYTES, Token, Tokenizer, Tokens, split_for_sudachi
+from workers.extract.words import WORDS
 from workers.identity.known import known_names
 
 __all__ = [
@@ -123,11 +124,17 @@ class EntityExtractor:
     def __init__(self) -> None:
         self.tokenize = Tokenizer()
         self.tagger = TypeTagger(self.tokenize.pos_name)
+        # the type cache's size (tagger.bound starts it over when it grew too big)
+        self._n_types = self.tagger.decoder.n_types
         self.span_rules = SPAN_RULES
+        # each rule with the word classes it needs (None: every text)
+        self._rules = tuple((rule, RULE_NEEDS.get(rule)) for rule in self.span_rules)
         self.c_rows: RowsOf | None = compiled_rows() if self.tagger.compiled else None
         known = known_names()
         self.countries = CountryCompounds(known, self.tokenize.lookup)
         self.gazetteer = Gazetteer(known, cached_words(self.tokenize), self.tokenize.pos_name)
+        # every step's word classes are registered by now: the tagger's scan reports them
+        self.tagger.set_word_classes(tuple(WORDS.classes))
 
     def __call__(self, text: str) -> list[Entity]:
         return [Entity(*row) for row in self.rows(text)]
@@ -149,10 +156,24 @@ class EntityExtractor:
     def refine(self, text: str, tokens: Tokens, rows: list[EntityRow]) -> list[EntityRow]:
         """The rows with country abbreviations split out, known names spotted and typed, and
         bracketed acronyms added (each step has a cheap test that skips most texts)."""
-        rows = titles_inside_words(rows)
-        rows = self.countries.apply(text, tokens, self.tokenize.pos_name, rows)
-        rows = self.gazetteer.merge(text, tokens, rows)
-        return bracketed_acronyms(text, rows)
+        words = tokens.words  # a step whose words the text lacks leaves the rows as they are
+        if words & HAS_TITLE_END:
+            rows = titles_inside_words(rows)
+        countries = self.countries  # (countries.needs_find, without a call a text)
+        if words & countries.has_compound or (
+            words & countries.has_lone and words & countries.lone_needs
+        ):
+            rows = countries.apply(text, tokens, self.tokenize.pos_name, rows)
+        elif words & countries.has_lone:  # no country word to find: only its rows can go
+            rows = countries.drop_bare(rows)
+        gazetteer = self.gazetteer
+        if words & gazetteer.org_needs == gazetteer.org_needs or (
+            words & gazetteer.place_needs == gazetteer.place_needs
+        ):
+            rows = gazetteer.merge(text, tokens, rows)
+        if "(" in text or "（" in text:  # bracketed_acronyms' own first test, without the call
+            rows = bracketed_acronyms(text, rows)
+        return rows
 
     def mentions(self, text: str) -> list[Mention]:
         """The entities of a text as canonical.Mention records (built from ``rows``)."""
@@ -164,11 +185,14 @@ class EntityExtractor:
     def spans(self, text: str) -> tuple[Tokens, list[Span]]:
         """A text's tokens and its name spans after the span rules (token indices, tag)."""
         tagger = self.tagger
-        tagger.bound()
+        if self._n_types() > MAX_TYPES:  # tagger.bound()'s test, without its call a text
+            tagger.bound()
         tokens, spans = self.tokenize.scanned(text, tagger.scan)
         pos_name = self.tokenize.pos_name
-        for rule in self.span_rules:
-            spans = rule(tokens, spans, pos_name)
+        words = tokens.words
+        for rule, needs in self._rules:
+            if needs is None or needs & words:  # else the rule would keep the spans as they are
+                spans = rule(tokens, spans, pos_name)
         return tokens, spans
 
     def py_mentions(self, text: str, tokens: Tokens, spans: list[Span]) -> list[Mention]:

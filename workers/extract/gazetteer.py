@@ -24,6 +24,7 @@ from pathlib import Path
 
 from workers.extract.lexicon import GOVERNMENT_WORDS
 from workers.extract.tokens import Tokens
+from workers.extract.words import WORDS
 from workers.identity.known import DATA, KnownNames
 
 #: (text, type, start, end, normalized), as entities.EntityRow
@@ -119,15 +120,30 @@ class Gazetteer:
                 entries.sort(key=lambda e: -len(e[0]))  # longest first
         self.firsts = frozenset(self.index)
         self.place_firsts = frozenset(self.places)
+        # A name is found only in a text that has its first and its last word, and a country
+        # only in one with a government word too (workers.extract.words): the words a text
+        # must have all of, for organisations and for countries.
+        lasts = {e[0][-1] for entries in self.index.values() for e in entries}
+        place_lasts = {e[0][-1] for entries in self.places.values() for e in entries}
+        self.org_needs = WORDS.bit("in", self.firsts) | WORDS.bit("in", lasts)
+        self.has_government = WORDS.bit("in", GOVERNMENT_WORDS)
+        self.place_needs = (
+            self.has_government | WORDS.bit("in", self.place_firsts) | WORDS.bit("in", place_lasts)
+        )
 
     def find(self, tokens: Tokens) -> list[tuple[int, int, str, str, int, int]]:
         """(start, end, type, form, index of the word after, index of the first word) of each
         known name in the text."""
+        words = tokens.words
+        orgs = words & self.org_needs == self.org_needs
+        places = words & self.place_needs == self.place_needs
+        if not orgs and not places:
+            return []
         surface = tokens.surface
         hits = []
-        if not self.firsts.isdisjoint(surface):  # no set built for the texts with none
+        if orgs:
             hits = [(w, self.index) for w in self.firsts.intersection(surface)]
-        if not GOVERNMENT_WORDS.isdisjoint(surface):
+        if places and not GOVERNMENT_WORDS.isdisjoint(surface):
             hits += [(w, self.places) for w in self.place_firsts.intersection(surface)]
         if not hits:
             return []

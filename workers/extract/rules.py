@@ -14,6 +14,7 @@ from workers.extract.features import shape
 from workers.extract.lexicon import DIRECTIONS, NAME_HEADS, PERSON_TITLES, TITLES
 from workers.extract.model import Span
 from workers.extract.tokens import Tokens
+from workers.extract.words import WORDS
 
 PosName = Callable[[int], tuple[str, ...]]
 SpanRule = Callable[[Tokens, list[Span], PosName], list[Span]]
@@ -26,6 +27,15 @@ _OPEN_PARTS = frozenset(_OPEN[i:j] for i in range(len(_OPEN)) for j in range(i, 
 _DOTS = ("・", "･")
 _EDGE_POS = ("補助記号", "空白")
 _EVERYDAY_SHAPES = frozenset({"K", "H", "T", "KH", "HK", "TK", "KT"})
+
+# The word classes the rules' first tests ask for (workers.extract.words): a text without one
+# of these words is left as it is by the rule, at the cost of one bit test.
+_HAS_OPENER = WORDS.bit("in", _OPEN_PARTS)
+_HAS_PERSON_TITLE = WORDS.bit("in", PERSON_TITLES)
+_HAS_TITLE = WORDS.bit("in", TITLES)
+_HAS_DOT = WORDS.bit("in", _DOTS)
+_HAS_DIRECTION = WORDS.bit("in", DIRECTIONS)
+_HAS_SO = WORDS.bit("last", "相")  # a minister's post (デジタル相)
 
 
 def _indices(items: list[str], value: str) -> list[int]:
@@ -45,6 +55,8 @@ def split_open_bracket(tokens: Tokens, spans: list[Span], pos: PosName) -> list[
 
     The part inside the bracket is kept only when Sudachi knows it as a place or person name.
     """
+    if not tokens.words & _HAS_OPENER:
+        return spans  # no opener in the text: the loop below would keep every span as is
     out: list[Span] = []
     surface = tokens.surface
     for a, b, tag in spans:
@@ -106,6 +118,8 @@ def split_person_prefix(tokens: Tokens, spans: list[Span], pos: PosName) -> list
 
 def strip_titles(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """A person mention ends before its title or honorific: プーチン大統領 -> プーチン."""
+    if not tokens.words & _HAS_TITLE:
+        return spans
     out: list[Span] = []
     for a, b, tag in spans:
         if tag == "PER":
@@ -119,6 +133,8 @@ def katakana_name_before_title(tokens: Tokens, spans: list[Span], pos: PosName) 
     """A katakana word right before a title only people have (メローニ首相, ブリンケン長官) is a
     person's name when the model left it untagged (foreign names are often unknown to it).
     Words that Sudachi lists as place names (ロシア大統領) are left alone."""
+    if not tokens.words & _HAS_PERSON_TITLE:
+        return spans
     surface = tokens.surface
     found = PERSON_TITLES.intersection(surface)
     if not found:
@@ -141,7 +157,7 @@ def person_before_title(tokens: Tokens, spans: list[Span], pos: PosName) -> list
     reads 代表 as the head of a body. When every word before the trailing titles is a Sudachi
     person name, it is a person (strip_titles then cuts the title off)."""
     surface, tpos = tokens.surface, tokens.pos
-    if TITLES.isdisjoint(surface):
+    if not tokens.words & _HAS_TITLE or TITLES.isdisjoint(surface):
         return spans
     out: list[Span] = []
     for a, b, tag in spans:
@@ -159,6 +175,8 @@ def person_with_post(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Sp
     """A full person name run into their post, taken as one organisation: 高市早苗経済安全保障
     担当相, 河野太郎デジタル相. When a span opens with a Sudachi surname and given name and ends
     in a title or a minister's 相, the person is the name only."""
+    if not tokens.words & (_HAS_TITLE | _HAS_SO):
+        return spans  # no span can end in a title or 相
     out: list[Span] = []
     surface, tpos = tokens.surface, tokens.pos
     for a, b, tag in spans:
@@ -184,17 +202,19 @@ def common_words_are_not_names(tokens: Tokens, spans: list[Span], pos: PosName) 
     パンダネット are brands). One-word spans are left alone (楽天 is also a common noun)."""
     out: list[Span] = []
     surface, tpos = tokens.surface, tokens.pos
-    for a, b, tag in spans:
+    for span in spans:
+        a, b, tag = span
         if (
             tag == "ORG"
             and b - a >= 2
+            and pos(tpos[a])[1] == "普通名詞"  # the first word alone: most spans stop here
             and all(pos(tpos[i])[:2] == ("名詞", "普通名詞") for i in range(a, b))
             and not any(surface[i] in NAME_HEADS for i in range(a, b))
             and any(shape(surface[i]) == "K" for i in range(a, b))
             and all(shape(surface[i]) in _EVERYDAY_SHAPES for i in range(a, b))
         ):
             continue
-        out.append((a, b, tag))
+        out.append(span)
     return out
 
 
@@ -215,7 +235,7 @@ def drop_punctuation_edges(tokens: Tokens, spans: list[Span], pos: PosName) -> l
 def join_katakana_dots(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Katakana names joined by ・ are one name: キングス + ・カレッジ -> キングス・カレッジ."""
     surface = tokens.surface
-    if "・" not in surface and "･" not in surface:
+    if not tokens.words & _HAS_DOT or ("・" not in surface and "･" not in surface):
         return spans
     n = len(tokens)
     # Only a span right before or after a dot can grow: without one, skip building `taken`.
@@ -266,6 +286,8 @@ def place_not_person(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Sp
 
 def direction_places(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]:
     """Compass word + place name is a region: 北東 + アジア -> 北東アジア (LOCATION)."""
+    if not tokens.words & _HAS_DIRECTION:
+        return spans
     surface, tpos = tokens.surface, tokens.pos
     found = DIRECTIONS.intersection(surface)
     if not found:
@@ -306,6 +328,8 @@ def drop_overlong(tokens: Tokens, spans: list[Span], pos: PosName) -> list[Span]
     """Spans longer than ``MAX_NAME_CHARS`` characters are not names: dropped before they
     become entities (or the full name that shorter mentions are resolved to)."""
     surface = tokens.surface
+    if not surface or tokens.starts()[-1] + len(surface[-1]) <= MAX_NAME_CHARS:
+        return spans  # the whole text is within the bound (most texts): no span is over it
     # a token is at least one character, so a span of more tokens than the bound is too long
     # without summing its surfaces
     return [
@@ -331,6 +355,18 @@ SPAN_RULES: tuple[SpanRule, ...] = (
     drop_overlong,
 )
 
+#: The word classes a rule needs (workers.extract.words): a text with none of them is left as
+#: it is by the rule (each tests it first), so the pipeline skips the call for it.
+RULE_NEEDS: dict[SpanRule, int] = {
+    split_open_bracket: _HAS_OPENER,
+    katakana_name_before_title: _HAS_PERSON_TITLE,
+    join_katakana_dots: _HAS_DOT,
+    direction_places: _HAS_DIRECTION,
+    person_with_post: _HAS_TITLE | _HAS_SO,
+    person_before_title: _HAS_TITLE,
+    strip_titles: _HAS_TITLE,
+}
+
 
 # --- rules over entity rows (character offsets), after the rows are built ---------------------
 
@@ -338,6 +374,11 @@ SPAN_RULES: tuple[SpanRule, ...] = (
 Row = tuple[str, str, int, int, str]
 #: Titles of two characters or more, longest first (a person row ending in one loses it).
 _TITLE_ENDS = tuple(sorted((t for t in TITLES if len(t) >= 2), key=len, reverse=True))
+#: Their last characters: a row that ends in none of them needs no endswith over all of them.
+_TITLE_LAST = frozenset(t[-1] for t in _TITLE_ENDS)
+#: A word that ends in one (workers.extract.words): a row ends a word, so in a text without
+#: one no row ends in a title.
+HAS_TITLE_END = WORDS.bit("last", "".join(sorted(_TITLE_LAST)))
 
 
 def titles_inside_words(rows: list[Row]) -> list[Row]:
@@ -345,7 +386,7 @@ def titles_inside_words(rows: list[Row]) -> list[Row]:
     (トランプ大統領 is one dictionary entry, so strip_titles, which cuts whole words, cannot)."""
     out = rows
     for i, (text, kind, start, end, normalized) in enumerate(rows):
-        if kind == "PERSON" and text.endswith(_TITLE_ENDS):
+        if kind == "PERSON" and text[-1:] in _TITLE_LAST and text.endswith(_TITLE_ENDS):
             title = next(t for t in _TITLE_ENDS if text.endswith(t))
             if len(text) - len(title) >= 2 and not text[: -len(title)].endswith("・"):
                 if out is rows:

@@ -65,9 +65,12 @@ def split_for_sudachi(text: str, limit: int = SUDACHI_MAX_BYTES) -> list[tuple[i
 
 # fill(morphemes, surface, pos, type ids): appends one entry per morpheme to each list
 Fill = Callable[[Iterable[Any], list[str], list[int], list[int]], None]
-# scan([(offset, chunk, morphemes)]) -> (surface, pos, start offsets, name spans) of a text
+# scan([(offset, chunk, morphemes)]) -> (surface, pos, start offsets, name spans, word-class
+# bits: workers.extract.words) of a text
 Span = tuple[int, int, str]
-Scan = Callable[[list[tuple[int, str, Any]]], tuple[list[str], list[int], list[int], list[Span]]]
+Scan = Callable[
+    [list[tuple[int, str, Any]]], tuple[list[str], list[int], list[int], list[Span], int]
+]
 
 
 class Tokens:
@@ -78,7 +81,7 @@ class Tokens:
     surfaces tile each chunk exactly) and normalized forms are read from Sudachi when asked.
     """
 
-    __slots__ = ("_chunks", "_starts", "pos", "surface", "type_id")
+    __slots__ = ("_starts", "chunks", "pos", "surface", "type_id", "words")
 
     def __init__(
         self,
@@ -87,31 +90,31 @@ class Tokens:
         type_id: list[int] | None = None,
         chunks: list[tuple[int, int, Any]] | None = None,
         starts: list[int] | None = None,
+        words: int | None = None,
     ) -> None:
         self.surface = surface
         self.pos = pos
         self.type_id = type_id if type_id is not None else []
-        # (index of the chunk's first token, chunk offset in the text, Sudachi MorphemeList)
-        self._chunks = chunks if chunks is not None else [(0, 0, None)]
+        #: (index of the first token, offset in the text, Sudachi MorphemeList or None) per
+        #: chunk: what ``norms`` reads (and _viterbi.rows, its C twin)
+        self.chunks = chunks if chunks is not None else [(0, 0, None)]
         self._starts: list[int] | None = starts
+        #: the bits of the word classes the text's words are in (workers.extract.words), from
+        #: the tagger's scan; -1 (every bit) for tokens made otherwise: then no step is skipped
+        #: and each runs its whole test, as it would without word classes
+        self.words = words if words is not None else -1
 
     def __len__(self) -> int:
         return len(self.surface)
 
-    @property
-    def chunks(self) -> list[tuple[int, int, Any]]:
-        """(index of the first token, offset in the text, Sudachi MorphemeList or None) per
-        chunk: what `norms` reads (and _viterbi.rows, its C twin)."""
-        return self._chunks
-
     def starts(self) -> list[int]:
         """Code-point start offset of every token in the text (computed once, when needed)."""
-        if self._starts is None and len(self._chunks) == 1:  # one line: the common case
-            self._starts = list(accumulate(map(len, self.surface), initial=self._chunks[0][1]))
+        if self._starts is None and len(self.chunks) == 1:  # one line: the common case
+            self._starts = list(accumulate(map(len, self.surface), initial=self.chunks[0][1]))
         if self._starts is None:
             starts: list[int] = []
-            bounds = [first for first, _, _ in self._chunks[1:]] + [len(self.surface)]
-            for (first, offset, _), last in zip(self._chunks, bounds, strict=True):
+            bounds = [first for first, _, _ in self.chunks[1:]] + [len(self.surface)]
+            for (first, offset, _), last in zip(self.chunks, bounds, strict=True):
                 starts += accumulate(map(len, self.surface[first:last]), initial=offset)
                 starts.pop()  # the chunk's end
             self._starts = starts
@@ -123,8 +126,8 @@ class Tokens:
         return starts[a], starts[b - 1] + len(self.surface[b - 1])
 
     def _chunk_of(self, i: int) -> int:
-        """Index into _chunks of the chunk that holds token i."""
-        chunks = self._chunks
+        """Index into chunks of the chunk that holds token i."""
+        chunks = self.chunks
         return 0 if len(chunks) == 1 else bisect_right(chunks, i, key=lambda c: c[0]) - 1
 
     def norms(self, a: int, b: int) -> list[str]:
@@ -133,15 +136,15 @@ class Tokens:
         A name lies within one chunk (line), so the chunk is found once, not per token.
         """
         k = self._chunk_of(a)
-        first, _, morphemes = self._chunks[k]
-        last = self._chunks[k + 1][0] if k + 1 < len(self._chunks) else len(self.surface)
+        first, _, morphemes = self.chunks[k]
+        last = self.chunks[k + 1][0] if k + 1 < len(self.chunks) else len(self.surface)
         if morphemes is None or b > last:
             return [self.norm(i) for i in range(a, b)]
         return [morphemes[i].normalized_form() for i in range(a - first, b - first)]
 
     def norm(self, i: int) -> str:
         """Sudachi's normalized form of token i (its surface for hand-made Tokens)."""
-        first, _, morphemes = self._chunks[self._chunk_of(i)]
+        first, _, morphemes = self.chunks[self._chunk_of(i)]
         if morphemes is None:
             return self.surface[i]
         form: str = morphemes[i - first].normalized_form()
@@ -194,13 +197,13 @@ class Tokenizer:
         work, in C)."""
         tokenize = self._tok.tokenize
         chunks = [(offset, chunk, tokenize(chunk)) for offset, chunk in split_for_sudachi(text)]
-        surface, pos, starts, spans = scan(chunks)
+        surface, pos, starts, spans, words = scan(chunks)
         if len(chunks) == 1:
             offset, _, morphemes = chunks[0]
-            return Tokens(surface, pos, None, [(0, offset, morphemes)], starts), spans
+            return Tokens(surface, pos, None, [(0, offset, morphemes)], starts, words), spans
         # (first token, offset, morphemes) per chunk; a chunk's first token starts at its offset
         index = [(bisect_left(starts, off), off, morphemes) for off, _, morphemes in chunks]
-        return Tokens(surface, pos, None, index or None, starts), spans
+        return Tokens(surface, pos, None, index or None, starts, words), spans
 
     def __call__(self, text: str) -> list[Token]:
         tokens: list[Token] = []

@@ -23,13 +23,11 @@ from typing import NamedTuple
 
 from workers.identity.book import alias_entry, derived_shorts, name_entry
 from workers.identity.known import KnownNames
-from workers.identity.names import abbreviates, all_kanji, parts
+from workers.identity.names import MAX_SHORT, abbreviates, all_kanji, parts
 
 #: (text, type, start, end, normalized): workers.extract.EntityRow
 Row = tuple[str, str, int, int, str]
 _OPEN, _CLOSE = "（(", "）)"
-#: A short form is at most this long (the longest are katakana family names).
-MAX_SHORT = 12
 
 
 class Mention(NamedTuple):

@@ -30,16 +30,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from itertools import combinations
+from typing import Any
 
+from workers.identity.compiled import compiled_keys
 from workers.identity.known import KnownNames, known_names
 from workers.identity.names import (
     GENERIC_WORDS,
-    KANJI_RUN,
     KATAKANA_AFTER_OTHER,
     ORG_TAIL_ABBREVIATIONS,
     ORG_TAIL_AS_PREFIX,
     ORG_TAILS,
     all_kanji,
+    kanji_run,
     parts,
 )
 
@@ -102,7 +104,7 @@ def _kanji_abbreviations(name: str) -> set[str]:
     later two-kanji words (the usual shape: 東京|電力 -> 東電, 国土|交通|省 -> 国交省), and a
     one-kanji last word (省, 党, 庁). Only these shapes, so a full name gives a handful of
     short forms, not every subsequence (an article that writes both teaches any other)."""
-    run = KANJI_RUN.match(name).end()  # type: ignore[union-attr]
+    run = kanji_run(name)
     if run < 3 or run > MAX_ABBREVIATED_RUN:
         return set()
     starts = list(range(2, run, 2))
@@ -119,7 +121,9 @@ def _kanji_abbreviations(name: str) -> set[str]:
 class AliasBook:
     """Evidence entries and the roots they give; see the module docstring."""
 
-    def __init__(self, known: KnownNames | None = None) -> None:
+    def __init__(self, known: KnownNames | None = None, compiled: bool | None = None) -> None:
+        """``compiled=False``: derived short forms by the Python of this module only (else by
+        the compiled twin when it was built, ``compiled.py``)."""
         self.known = known or known_names()
         self.entries: set[str] = set()
         self.aliases: dict[str, set[str]] = {}  # alias key -> keys it was written for
@@ -130,6 +134,9 @@ class AliasBook:
         self._through: dict[str, set[str]] = {}  # key -> cached keys whose root passed it
         #: the cached root of a key, or None (``root`` computes it): a dict's own lookup
         self.cached_root = self._roots.get
+        keys = compiled_keys() if compiled is not False else None
+        self._derived_c = keys.derived_shorts if keys is not None else None
+        self._state: tuple[Any, ...] | None = None
 
     # --- evidence ------------------------------------------------------------------------------
 
@@ -144,7 +151,7 @@ class AliasBook:
             touched = (fields[1],)
         elif fields[0] == NAME and len(fields) == 2:
             self.names.add(fields[1])
-            touched = derived_shorts(fields[1])
+            touched = self._derived(fields[1])
             for short in touched:
                 self.derived.setdefault(short, set()).add(fields[1])
         else:
@@ -154,10 +161,30 @@ class AliasBook:
         self._invalidate(touched)
         return True
 
+    def _derived(self, key: str) -> frozenset[str]:
+        """``derived_shorts``, by the compiled twin when it was built."""
+        got = self._derived_c(key) if self._derived_c is not None else None
+        return got if got is not None else derived_shorts(key)
+
     def update(self, entries: Iterable[str]) -> list[str]:
         """Take many entries; the ones that were new."""
         known = self.entries
         return [e for e in entries if e not in known and self.add(e)]
+
+    def compiled_state(self) -> tuple[Any, ...]:
+        """The book's tables for its compiled twin (``compiled.py``: ``Keys.entities`` and
+        ``Keys.update`` change them in place as ``add`` does, and give the roots ``root``
+        gives; the caller adds the number of new entries to ``version``)."""
+        if self._state is None:
+            self._state = (
+                self.entries, self.aliases, self.names, self.derived, self._roots,
+                self._through, self._known(), self.root, derived_shorts,
+            )  # fmt: skip
+        return self._state
+
+    def _known(self) -> dict[str, str]:
+        """ "TYPE:form" -> table key of every known name."""
+        return self.known.by_key()
 
     def _invalidate(self, keys: Iterable[str]) -> None:
         stack = list(keys)
@@ -172,6 +199,10 @@ class AliasBook:
         """The key ``key`` counts under now."""
         got = self._roots.get(key)
         if got is None:
+            if key not in self.aliases and key not in self.derived and key not in self._known():
+                # what _resolve gives a name nothing leads from (most names), without its
+                # steps: no table key, no alias, no full name it is short for
+                return key  # not cached: as cheap to find again as to look up
             seen: set[str] = set()
             got = self._resolve(key, [], seen)
             self._roots[key] = got

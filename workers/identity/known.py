@@ -59,6 +59,7 @@ class KnownNames:
         self.spot: dict[str, str] = {}
         #: form -> its type, for forms known under one type only (``only_type``)
         self.single: dict[str, str] = {}
+        self._by_key: dict[str, str] | None = None
 
     def add(self, kind: str, canonical: str, forms: list[str], spot: bool) -> str:
         key = f"{kind}:{nfkc(canonical)}"
@@ -75,6 +76,13 @@ class KnownNames:
     def key(self, kind: str, form: str) -> str | None:
         """The key of a known name written ``form`` with type ``kind``, else None."""
         return self.keys.get((kind, form))
+
+    def by_key(self) -> dict[str, str]:
+        """``keys`` by "TYPE:form" (the same lookups with one str: the alias book's and the
+        compiled article step's), built on first use."""
+        if self._by_key is None or len(self._by_key) != len(self.keys):
+            self._by_key = {f"{k}:{f}": v for (k, f), v in self.keys.items()}
+        return self._by_key
 
     def only_type(self, form: str) -> str | None:
         """The one type a known form has (None when unknown or known under several)."""
