@@ -25,8 +25,8 @@ from workers.brokers.kafka import KafkaBroker
 from workers.clean import clean_page
 from workers.contracts import content_hash, decode_raw
 from workers.extract import get_extractor
+from workers.extract.record import mention_counts
 from workers.identity import Identity
-from workers.records import mention_counts
 
 
 def fault_corpus(n: int, seed: int = 11) -> list[dict[str, Any]]:

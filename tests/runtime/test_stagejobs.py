@@ -8,7 +8,7 @@ import pytest
 
 from workers.contracts import RecordError
 from workers.extract import Entity, get_extractor
-from workers.records import enriched_record, mention_counts
+from workers.extract.record import enriched_record, mention_counts
 from workers.runtime.stagejobs import clean_job, extract_job
 
 TEXT = (

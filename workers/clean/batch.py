@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from workers.clean import CleanedPage
+from workers.clean.record import cleaned_record
 from workers.contracts import decode_raw
-from workers.records import cleaned_record
 from workers.stage import DeadLetters, Event, Guard, Open, Outbox, Topic, chunks, settle_batch
 from workers.stats import PipelineStats
 

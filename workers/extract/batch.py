@@ -5,7 +5,7 @@ enriched, skipped as an exact re-crawl, or dead-lettered before the call returns
 is acknowledged by the broker (its ``Outbox``); no exception escapes. Testable without Kafka
 (``workers.stage``).
 
-Re-crawl decisions (``workers.recrawl``) are made as record by record: the batch is cut into
+Re-crawl decisions (``workers.extract.recrawl``) are made as record by record: the batch is cut into
 runs in which no article id repeats; a run is decided against the states the batch's earlier
 runs left (``known``), tagged in one request to the stage process, and sent. So a second
 version of an article in the same batch is decided against what the first one left: the new
@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
+from workers.extract.record import enriched_record
+from workers.extract.recrawl import recrawl_decision
 from workers.identity import Identity
-from workers.records import enriched_record
-from workers.recrawl import recrawl_decision
 from workers.stage import (
     ActingFor,
     DeadLetters,
@@ -54,7 +54,7 @@ class ExtractBatch:
     enriched: Topic
     dead: DeadLetters
     stats: PipelineStats
-    recrawl: Table  # article id -> re-crawl state (workers.recrawl)
+    recrawl: Table  # article id -> re-crawl state (workers.extract.recrawl)
     acting_for: ActingFor  # points a table access at the partition of one record
     identity: Identity | None = None  # entity keys, learning from the stream (workers.identity)
 

@@ -40,7 +40,7 @@ def clean_job(
 def extract_job(text: str) -> list[EntityRow]:
     """The entities of one cleaned text, as plain tuples: they unpickle in C in the worker
     process, where ``Entity`` dataclasses went through ``dataclasses.fields`` and a setattr
-    per field and object (``workers.records.enriched_record`` takes the tuples). An empty
+    per field and object (``workers.extract.record.enriched_record`` takes the tuples). An empty
     text (a cleaned record from elsewhere) is an ``empty_text`` error too."""
     if not text.strip():
         raise empty_text(len(text), "cleaned text")

@@ -3,7 +3,8 @@
 - ``articles``: article id -> the version last counted (for re-crawls and replays).
 - ``entity_mentions``: entity key ``TYPE:name`` -> {total, hours: {YYYY-MM-DDTHH: n}, applied}.
 - ``type_mentions``: ``TYPE`` -> the same shape, per entity type.
-- ``recrawl``: article id -> {hash, source} of the version last enriched (``workers.recrawl``).
+- ``recrawl``: article id -> {hash, source} of the version last enriched
+  (``workers.extract.recrawl``).
 - ``aliases``: a GlobalTable (every worker holds all of it) of alias-book entries
   (``workers.identity.book``): what articles taught about names. Its changelog feeds each
   worker's in-memory ``AliasBook``; it lives in memory and is read back whole at start-up.

@@ -1,6 +1,7 @@
-"""Building the records each topic carries (schemas/*.schema.json) from the stage results.
+"""The record of ``articles.enriched`` (schemas/enriched-article.schema.json), built from the
+cleaned record and the extract stage's entity rows.
 
-Pure functions: the agents call them, tests call them without a broker.
+Pure functions: the extract batch calls them, tests call them without a broker.
 """
 
 from __future__ import annotations
@@ -10,33 +11,8 @@ from collections import Counter
 from typing import Any
 
 from workers import PIPELINE_VERSION
-from workers.clean import CleanedPage
-from workers.contracts import content_hash
-from workers.extract import EntityRow
+from workers.extract.entities import EntityRow
 from workers.identity import Identity
-
-_PASSED_THROUGH = ("id", "url", "source", "fetched_at", "lang")
-
-
-def cleaned_record(
-    raw: dict[str, Any], page: CleanedPage, produced_at: float | None
-) -> dict[str, Any]:
-    """Raw article + what the cleaner found -> record for ``articles.cleaned``.
-
-    A title or date the crawler sent wins over the one found in the page. ``truncated`` says
-    what the cleaner's size bounds cut (null: nothing); the enriched record carries it on.
-    """
-    record = {k: raw.get(k) for k in _PASSED_THROUGH}
-    record.update(
-        title=raw.get("title") or page.title,
-        published_at=raw.get("published_at") or page.published_at,
-        text=page.text,
-        truncated=page.truncated,
-        content_hash=content_hash(raw["body"]),
-        timestamps={"produced": produced_at, "cleaned": time.time()},
-        pipeline_version=PIPELINE_VERSION,
-    )
-    return record
 
 
 def mention_counts(entities: list[dict[str, Any]]) -> dict[str, int]:

@@ -1,8 +1,8 @@
-"""The re-crawl rule of the extract stage (workers.recrawl), without a broker."""
+"""The re-crawl rule of the extract stage (workers.extract.recrawl), without a broker."""
 
 from __future__ import annotations
 
-from workers.recrawl import recrawl_decision
+from workers.extract.recrawl import recrawl_decision
 
 
 def test_first_version_is_enriched_and_remembered() -> None:
