@@ -25,12 +25,11 @@ from typing import Any, Protocol
 from workers.extract.features import NEVER_IN_NAME, lex_tags, shape
 from workers.extract.lexicon import LEX_CLASSES
 from workers.extract.tokens import Fill, Scan
+from workers.extract.typeflags import F_BREAK, F_END_AFTER, F_NEVER
 from workers.extract.words import WORDS, WordClass
 
 TABLES_FILE = "ner.bin"
 FORMAT = 1
-NPOS = 5  # score blocks per type: own, as -1, +1, -2, +2 neighbour (export.TEMPLATES)
-F_NEVER, F_END_AFTER, F_BREAK = 1, 2, 4  # type flags, as in _viterbi.c
 # A long-running worker meets new types forever (numbers, names, URLs); each costs a 440-byte
 # block, a dict entry and (compiled) a scan cache slot, so past this many the cache starts over
 # (re-registering is ~1 us).

@@ -10,8 +10,8 @@ import sys
 from array import array
 from collections.abc import Sequence
 
-from workers.extract.decoder import F_BREAK, F_END_AFTER, F_NEVER, NPOS
 from workers.extract.model import bio_spans
+from workers.extract.typeflags import F_BREAK, F_END_AFTER, F_NEVER, NPOS
 
 
 class PyDecoder:
