@@ -28,4 +28,57 @@ runs them as a Faust worker. Pinned: faust-streaming==0.15.3 and aiokafka 0.14 (
   request line).
 - broker outages: ``kafka_backoff`` (reconnect back-off with jitter in every aiokafka client),
   ``brokerlog`` (aiokafka's connection errors summarized while the broker is away).
+
+Internals used
+--------------
+Written against faust-streaming==0.15.3 and aiokafka>=0.14,<0.15 (pyproject.toml), with the
+mode-streaming 0.7 and aiohttp 3.14 they resolve to. Every name below is private to its library
+(or an undocumented attribute) and is used only in this room, but for the one use in
+``workers.bench`` marked below. ``tests/runtime/test_internals.py`` checks each one on the
+installed versions (and that this list is what the code uses), so an upgrade that moves one
+fails there first. Each line: the names, how they are used, and the modules here that use them.
+
+faust-streaming 0.15.3:
+
+- ``faust.App._new_transport``, ``faust.App._new_producer``: overridden (``app``)
+- ``faust.App._producer``: read at shutdown (``app``)
+- ``faust.transport.producer.Producer.buffer``, ``ProducerBuffer.max_messages``: set (``app``,
+  ``delivery``)
+- ``faust.transport.producer.ProducerBuffer._send_pending``: overridden; its ``message_sent``
+  and ``app``: read (``delivery``)
+- ``faust.transport.consumer.Consumer._drain_messages``: copied, with the ledger's hand-over
+  (``consumer``)
+- ``faust.transport.consumer.Consumer._commit_offsets``, ``._filter_tps_with_pending_acks``,
+  ``._filter_committable_offsets``: overridden (``consumer``)
+- ``faust.transport.consumer.Consumer._commit``, ``._seek``, ``._thread``: called (``consumer``)
+- ``faust.transport.consumer.Consumer._read_offset``, ``._committed_offset``: read and written
+  (``consumer``, ``live``)
+- ``faust.transport.consumer.Consumer._acked``, ``._acked_index``, ``._unacked_messages``,
+  ``._waiting_for_ack``: read and written (``consumer``)
+- ``faust.transport.consumer.CONSUMER_FETCHING``, ``faust.types.tuples.ack_lock``: the read
+  loop's flag and lock (``consumer``)
+- ``faust.streams._current_event``: the context variable of the event being processed
+  (``streams``)
+- ``faust.streams.Stream._active_agens``, ``._enable_passive``, ``._processors`` (``streams``)
+- ``faust.stores.base.SerializedStore._get``, ``._decode_value``, ``._iterkeys`` (``tables``,
+  ``live``)
+- ``faust.Record._blessed_key`` (``tables``)
+- ``faust.stores.rocksdb.Store.use_rocksdict``, ``.rocksdb_options``, ``.options`` (``store``)
+- ``faust.stores.STORES.aliases``: the store registry (``store``)
+- ``faust.serializers.codecs.Codec._dumps``, ``._loads``: overridden, as Faust's guide to codecs
+  shows (``codec``)
+
+mode-streaming 0.7:
+
+- ``mode.Service._stopped``: the stop event the copied read loop polls (``consumer``)
+
+aiokafka 0.14:
+
+- ``aiokafka.client.AIOKafkaClient._get_conn``: wrapped; ``._conns``: read (``kafka_backoff``)
+- ``aiokafka.AIOKafkaConsumer._client``: its ``force_metadata_update``, to wait for a topic's
+  partitions (``workers.bench.end_to_end``, outside the worker)
+
+aiohttp 3.14:
+
+- ``aiohttp.web_protocol.RequestHandler.handle_error``: replaced (``webserver``)
 """

@@ -14,8 +14,8 @@ its changelog does not, and only a restart, which rebuilds local state from the 
 the stage awaits them itself and only marks its input done once they are delivered
 (``streams``).
 
-Faust internals used (faust-streaming 0.15.3): ``ProducerBuffer.pending``,
-``ProducerBuffer._send_pending`` and the ``Producer.buffer`` attribute.
+Faust internals used (faust-streaming 0.15.3; the list of them all: ``workers.runtime``):
+``ProducerBuffer._send_pending``, its ``message_sent`` and ``app``, and ``Producer.buffer``.
 """
 
 from __future__ import annotations
