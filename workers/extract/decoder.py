@@ -8,7 +8,7 @@ is scored by adding five blocks per token, then Viterbi. The compiled `_viterbi`
 that in C; `pydecoder.PyDecoder` is its pure-Python twin (same results, used when the module
 is missing).
 
-The regrouping (`export.py`, run by `python -m workers.extract.train`) mirrors
+The regrouping (`weights.py`, run by `python -m workers.extract.train`) mirrors
 `features.token_pieces` template by template; `TypeTagger.new_type` (and its C twin) mirror it
 at run time. tests/extract checks blocks, labels and spans against crfsuite.
 """

@@ -6,7 +6,7 @@ Its own module so that the pure-Python twin needs nothing of ``decoder``, which 
 
 from __future__ import annotations
 
-#: Score blocks per type: own, as -1, +1, -2, +2 neighbour (export.TEMPLATES).
+#: Score blocks per type: own, as -1, +1, -2, +2 neighbour (weights.TEMPLATES).
 NPOS = 5
 #: Type flags, as in _viterbi.c: never inside a name, a name may end after it, a hard break.
 F_NEVER, F_END_AFTER, F_BREAK = 1, 2, 4
