@@ -9,6 +9,10 @@ Two granularities:
 - rooms: the top-level modules and folders of ``workers/`` (``clean``, ``runtime``,
   ``settings``, ...); a module edge between two rooms is a room edge.
 
+A command module that nothing in the package imports, run as ``python -m`` (``COMMANDS``), is a
+room of its own wherever its file sits: it uses the rooms it imports and nothing uses it, so it
+is above them (``workers.identity.build`` writes identity's tables with extract's tokenizer).
+
 A room's level is 0 when it imports no other room, else one more than the highest level it
 imports; rooms on a cycle share one level. An upward edge is one that does not go down a level,
 i.e. one on a cycle: a layered package has none.
@@ -27,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "workers"
+#: Maintenance commands (``python -m``) that no module imports: each is a room of its own.
+COMMANDS = {"workers.identity.build"}
 
 
 @dataclass
@@ -107,7 +113,10 @@ def module_graph(root: Path = ROOT, package: str = PACKAGE, lazy: bool = True) -
 
 
 def room_of(module: str, package: str = PACKAGE) -> str:
-    """``workers.clean.page`` -> ``clean``; the package itself is ``workers``."""
+    """``workers.clean.page`` -> ``clean``; the package itself is ``workers``; a command of
+    ``COMMANDS`` is its own room (``identity.build``)."""
+    if module in COMMANDS:
+        return module.split(".", 1)[1]
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
 
