@@ -16,15 +16,15 @@ HTML_BOMB = "<html><body>" + "<div>" * 100_000 + "x" + "</div>" * 100_000 + "</b
 
 @pytest.fixture
 def echo_proc():
-    proc = StageProcess("tests.faults.targets:echo", timeout_s=5.0)
+    proc = StageProcess("tests.runtime.guard_targets:echo", timeout_s=5.0)
     yield proc
     proc.close()
 
 
 def test_results_and_errors_come_back(echo_proc: StageProcess) -> None:
     assert echo_proc.call({"a": [1, "東京"]}) == {"a": [1, "東京"]}
-    bad = StageProcess("tests.faults.targets:bad_record", timeout_s=5.0)
-    boom = StageProcess("tests.faults.targets:boom", timeout_s=5.0)
+    bad = StageProcess("tests.runtime.guard_targets:bad_record", timeout_s=5.0)
+    boom = StageProcess("tests.runtime.guard_targets:boom", timeout_s=5.0)
     try:
         with pytest.raises(RecordError) as err:
             bad.call()
@@ -38,7 +38,7 @@ def test_results_and_errors_come_back(echo_proc: StageProcess) -> None:
 
 
 def test_runaway_python_is_cut_at_the_deadline_and_the_next_call_works() -> None:
-    proc = StageProcess("tests.faults.targets:spin", timeout_s=0.5)
+    proc = StageProcess("tests.runtime.guard_targets:spin", timeout_s=0.5)
     try:
         t0 = time.monotonic()
         with pytest.raises(StageTimeout):
@@ -53,7 +53,7 @@ def test_runaway_python_is_cut_at_the_deadline_and_the_next_call_works() -> None
 def test_runaway_c_code_is_cut_at_the_deadline() -> None:
     """Lexbor on a deeply nested page holds the GIL for seconds; the process is killed."""
     proc = StageProcess(
-        "tests.faults.targets:parse_unbounded",
+        "tests.runtime.guard_targets:parse_unbounded",
         timeout_s=1.0,
         warmup="workers.runtime.stagejobs:warm_clean",
     )
@@ -70,7 +70,7 @@ def test_runaway_c_code_is_cut_at_the_deadline() -> None:
 
 
 def test_a_crash_in_the_child_costs_one_record_not_the_worker() -> None:
-    crash = StageProcess("tests.faults.targets:crash", timeout_s=5.0)
+    crash = StageProcess("tests.runtime.guard_targets:crash", timeout_s=5.0)
     try:
         with pytest.raises(RecordError) as err:
             crash.call()
@@ -83,7 +83,7 @@ def test_a_crash_in_the_child_costs_one_record_not_the_worker() -> None:
 
 
 def test_a_batch_answers_each_record_in_order() -> None:
-    proc = StageProcess("tests.faults.targets:act", timeout_s=5.0)
+    proc = StageProcess("tests.runtime.guard_targets:act", timeout_s=5.0)
     try:
         out = proc.call_many([("ok:a",), ("bad",), ("ok:b",), ("boom",), ("ok:c",)])
         assert out[0::2] == ["a", "b", "c"]
@@ -98,7 +98,7 @@ def test_a_batch_answers_each_record_in_order() -> None:
 def test_a_runaway_in_a_batch_costs_its_own_deadline_and_only_itself() -> None:
     """The deadline is per record within a batch: the records before the runaway keep their
     results, the runaway times out after ``timeout_s``, the records after it go to a fresh child."""
-    proc = StageProcess("tests.faults.targets:act", timeout_s=0.5)
+    proc = StageProcess("tests.runtime.guard_targets:act", timeout_s=0.5)
     try:
         batch = [("ok:a",), ("ok:b",), ("spin",), ("ok:c",), ("spin",), ("ok:d",)]
         t0 = time.monotonic()
@@ -112,7 +112,7 @@ def test_a_runaway_in_a_batch_costs_its_own_deadline_and_only_itself() -> None:
 
 
 def test_a_crash_in_a_batch_costs_the_record_it_was_on() -> None:
-    proc = StageProcess("tests.faults.targets:act", timeout_s=5.0)
+    proc = StageProcess("tests.runtime.guard_targets:act", timeout_s=5.0)
     try:
         out = proc.call_many([("ok:a",), ("crash",), ("ok:b",), ("crash",)])
         assert out[0] == "a" and out[2] == "b"
@@ -126,7 +126,7 @@ def test_a_crash_in_a_batch_costs_the_record_it_was_on() -> None:
 def test_a_batch_runs_each_html_bomb_to_its_deadline_only() -> None:
     """Lexbor holding the GIL on a bomb in the middle of a batch of real pages."""
     proc = StageProcess(
-        "tests.faults.targets:parse_unbounded",
+        "tests.runtime.guard_targets:parse_unbounded",
         timeout_s=1.0,
         warmup="workers.runtime.stagejobs:warm_clean",
     )
