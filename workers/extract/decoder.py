@@ -32,7 +32,7 @@ TABLES_FILE = "ner.bin"
 FORMAT = 1
 # A long-running worker meets new types forever (numbers, names, URLs); each costs a 440-byte
 # block, a dict entry and (compiled) a scan cache slot, so past this many the cache starts over
-# (re-registering is ~1 us).
+# (registering a type again is cheap).
 MAX_TYPES = 100_000
 
 

@@ -1,6 +1,7 @@
 """Pure-Python twin of the compiled decoder (workers/extract/_viterbi.c).
 
-Used when the C module is not built (a warning-free fallback: same labels, ~20x slower) and by
+Used when the C module is not built (same labels, slower: ``decoder.PY_DECODER_SLOWDOWN``, said
+once in a warning) and by
 tests that pin both to crfsuite's labels. Kept out of decoder.py so start-up does not compile it.
 """
 
