@@ -13,14 +13,15 @@ import pytest
 from faust.streams import current_event
 
 from tests.helpers.stage_doubles import Topic, event
-from workers.batches import chunks, distinct_runs
 from workers.clean.batch import CleanBatch
 from workers.contracts import RecordError
 from workers.extract import EntityRow
 from workers.extract.batch import ExtractBatch
-from workers.guard import StageTimeout
-from workers.sinks import DeadLetterSink
-from workers.stagejobs import clean_job
+from workers.runtime.guard import StageTimeout
+from workers.runtime.sinks import DeadLetterSink
+from workers.runtime.stagejobs import clean_job
+from workers.runtime.streams import acting_for
+from workers.stage import chunks, distinct_runs
 from workers.stats import PipelineStats
 
 JA = "東京都の山田太郎知事は大阪で記者会見を開いた。"
@@ -63,7 +64,7 @@ class Table(dict[Any, Any]):
 
 def _stage(cls: Any, fn: Callable[..., Any], *extra: Any) -> tuple[Any, Topic, Topic, Any]:
     out, dead_topic, stats = Topic(), Topic(), PipelineStats()
-    stage = cls(Guard(fn), out, DeadLetterSink(dead_topic, stats), stats, *extra)  # type: ignore[arg-type]
+    stage = cls(Guard(fn), out, DeadLetterSink(dead_topic, stats), stats, *extra)
     return stage, out, dead_topic, stats
 
 
@@ -140,7 +141,7 @@ def _tag(text: str) -> list[EntityRow]:
 def _one_by_one(records: list[tuple[dict[str, Any], int]]) -> tuple[list[Any], list[Any], dict]:
     """Reference: the same records through the stage one event per batch."""
     table = Table()
-    stage, out, dead, _ = _stage(ExtractBatch, _tag, table)
+    stage, out, dead, _ = _stage(ExtractBatch, _tag, table, acting_for)
 
     async def go() -> None:
         for rec, partition in records:
@@ -171,7 +172,7 @@ def test_extract_batch_decides_versions_of_one_article_in_order(
     ]
     want = _one_by_one(records)
     table = Table()
-    stage, out, dead, stats = _stage(ExtractBatch, _tag, table)
+    stage, out, dead, stats = _stage(ExtractBatch, _tag, table, acting_for)
     asyncio.run(stage([event(rec, partition=p) for rec, p in records]))
     got = (
         [orjson.loads(v)["content_hash"] for _, v in out.sent],
@@ -187,7 +188,7 @@ def test_extract_batch_decides_versions_of_one_article_in_order(
 
 async def test_extract_batch_reads_and_writes_the_table_for_the_record_it_is_doing() -> None:
     table = Table()
-    stage, out, dead, stats = _stage(ExtractBatch, _tag, table)
+    stage, out, dead, stats = _stage(ExtractBatch, _tag, table, acting_for)
     events = [
         event(_cleaned("a", "h1"), partition=0),
         event(_cleaned("b", "h1"), partition=1),
@@ -248,7 +249,7 @@ async def test_extract_writes_a_recrawl_state_only_once_its_record_is_delivered(
     """The state says "this content was enriched": written before the enriched record is
     acknowledged, a crash in between would make the replay look like an exact re-crawl."""
     table = Table()
-    stage, out, _, _ = _stage(ExtractBatch, _tag, table)
+    stage, out, _, _ = _stage(ExtractBatch, _tag, table, acting_for)
     loop = asyncio.get_running_loop()
     delivery: asyncio.Future[Any] = loop.create_future()
     out.deliveries = [delivery]
@@ -266,7 +267,7 @@ async def test_a_record_the_broker_refuses_dead_letters_its_input_and_writes_no_
     from aiokafka.errors import MessageSizeTooLargeError
 
     table = Table()
-    stage, out, dead, _ = _stage(ExtractBatch, _tag, table)
+    stage, out, dead, _ = _stage(ExtractBatch, _tag, table, acting_for)
     refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     refused.set_exception(MessageSizeTooLargeError())
     out.deliveries = [refused]
@@ -285,7 +286,7 @@ async def test_a_send_that_fails_for_the_broker_is_sent_again_until_delivered(
 ) -> None:
     from aiokafka.errors import KafkaTimeoutError, NotLeaderForPartitionError
 
-    from workers import sinks
+    from workers.runtime import sinks
 
     monkeypatch.setattr(sinks.Backoff, "next_delay", lambda self: 0.0)
     stage, out, dead, _ = _stage(CleanBatch, clean_job, 1000)

@@ -56,7 +56,7 @@ def _settings() -> Any:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from workers.run import run_worker
+    from workers.runtime.worker import run_worker
 
     try:
         run_worker(_settings())
@@ -68,15 +68,15 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _cmd_up(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from workers.run import run_up
+    from workers.up import run_up
 
     persist = Path(args.persist) if args.persist is not None else None
     return run_up(_settings(), demo=args.demo, persist=persist)
 
 
 def _cmd_top(args: argparse.Namespace) -> int:
+    from workers.clients.top import run
     from workers.endpoints import web_url
-    from workers.web.top import run
 
     where = web_url(args.url)
     return run(where.address, args.type, args.limit, args.window, origin=where.origin)
@@ -93,7 +93,7 @@ def _client_options(settings: Any) -> dict[str, Any]:
     """aiokafka SASL/TLS arguments from the settings (Faust is imported only when needed)."""
     if settings.security_protocol.upper() == "PLAINTEXT":
         return {}
-    from workers.admin import client_security
+    from workers.runtime.admin import client_security
 
     return client_security(settings)
 
@@ -104,10 +104,10 @@ def _cmd_produce(args: argparse.Namespace) -> int:
     from aiokafka.errors import KafkaConnectionError, KafkaError
     from tqdm import tqdm
 
+    from workers.clients.produce import iter_pages, produce_pages
     from workers.clients.producer import ProduceError
     from workers.clients.warc import WarcReader
     from workers.endpoints import broker_address, quiet_client_logs
-    from workers.produce import iter_pages, produce_pages
 
     settings = _settings()
     where = broker_address(args.bootstrap)
@@ -163,7 +163,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
 def _run_tail(args: argparse.Namespace, settings: Any, where: Any) -> None:
     import asyncio
 
-    from workers.tail import tail
+    from workers.clients.tail import tail
 
     topic = args.topic or settings.enriched_topic
 
@@ -389,8 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Stages that external evaluations time with start-up included: run them without building the
-#: full parser, whose broker and bench subcommands import aiokafka and friends (~0.1 s), and
-#: without importing argparse or typing at all (~2 ms each).
+#: full parser, whose broker and bench subcommands import aiokafka and friends, and without
+#: importing argparse or typing at all.
 _OFFLINE = {"clean": _cmd_clean, "extract": _cmd_extract}
 
 

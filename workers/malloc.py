@@ -4,8 +4,7 @@ Why: glibc serves a large allocation (>= 128 KB) with its own mmap and returns i
 free, but every such free raises the threshold to the freed size (up to 32 MB). The worker
 allocates and frees big buffers all the time (Kafka fetch responses, producer batches, the
 table snapshot), so after the first ones they came from the main heap instead, which only
-grows: the worker's [heap] went 21 -> 372 MB over 16,000 pages. A fixed threshold keeps big
-buffers out of the heap (measured in docs/benchmark.md, "Memory").
+grows. A fixed threshold keeps big buffers out of the heap (docs/benchmark.md, "Memory").
 """
 
 from __future__ import annotations

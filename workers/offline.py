@@ -101,8 +101,8 @@ def run_extract(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None)
     entities = Identity(learn=os.environ.get("NEWSFLOW_LEARN_ALIASES", "1") not in _OFF).entities
     if stdin is None:  # the command's own process (not a caller's, as in tests)
         # The tables and the model stay to the end: out of the collector's way (each full
-        # collection walked all of them; ~1 % of the command's instructions over ner-dev),
-        # and the worker's thresholds for the rest (the alias book grows: another ~0.5 %).
+        # collection walked all of them), and the worker's thresholds for the rest (the alias
+        # book grows).
         gc.freeze()
         tune_gc()
     src, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer

@@ -65,11 +65,11 @@ class Settings:
     session_timeout_s: float = 10.0
     #: after a failed connection to a broker, the next attempt waits this long, doubling up to
     #: the maximum, +-20 % jitter (Java's reconnect.backoff.ms / .max.ms; 0 = aiokafka's own
-    #: immediate retries): workers.kafka_backoff
+    #: immediate retries): workers.runtime.kafka_backoff
     reconnect_backoff_ms: int = 100
     reconnect_backoff_max_ms: int = 2000
     #: while the broker is away, aiokafka's connection errors are summarized this often
-    #: (0 = every error logged as aiokafka logs it): workers.brokerlog
+    #: (0 = every error logged as aiokafka logs it): workers.runtime.brokerlog
     broker_outage_log_s: float = 10.0
     # Security: passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).
     security_protocol: str = "PLAINTEXT"

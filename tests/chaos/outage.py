@@ -28,9 +28,9 @@ from tests.chaos.runner import Feeder
 from tests.chaos.schedule import Phase
 from tests.helpers.kafka import create_topic
 from tests.helpers.worker import WorkerProcess
-from workers import kafka_backoff
 from workers.bench.corpus import generate_pages
 from workers.brokers.kafka import KafkaBroker
+from workers.runtime import kafka_backoff
 
 #: Environment that turns the reconnect back-off and the outage log filter off (the "before").
 UNBOUNDED_ENV = {"NEWSFLOW_RECONNECT_BACKOFF_MAX_MS": "0", "NEWSFLOW_BROKER_OUTAGE_LOG_S": "0"}

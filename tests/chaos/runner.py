@@ -31,8 +31,8 @@ from tests.chaos.probe import Probe
 from tests.chaos.schedule import Fault, Phase, Schedule
 from tests.helpers.kafka import create_topic, produce, read_topic
 from tests.helpers.worker import WorkerProcess
-from workers import kafka_backoff
 from workers.brokers.kafka import KafkaBroker
+from workers.runtime import kafka_backoff
 
 #: The raw topic takes the matrix's 10 MB record (a crawler's topic would be set so).
 RAW_TOPIC_CONFIG = {"max.message.bytes": str(16 << 20)}

@@ -10,9 +10,10 @@ from workers.clean.charset import MAX_PAGE_BYTES
 from workers.clean.normalize import MAX_LINE_CHARS, MAX_LINES, page_lines
 from workers.clean.page import MAX_PAGE_CHARS
 from workers.clean.readable import MAX_NODES
+from workers.clean.record import cleaned_record
 from workers.clean.truncation import LIMITS, Truncation
 from workers.contracts import validator
-from workers.records import cleaned_record, enriched_record
+from workers.extract.record import enriched_record
 
 PAGE_BY_NAME = {p.name: p for p in PAGES}
 SENTENCE = "市は二十日、新しい図書館を来年春に開くと発表した。"

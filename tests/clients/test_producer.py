@@ -76,7 +76,7 @@ def test_sync_producer_sends_from_plain_code(kafka_bootstrap: str) -> None:
 def test_produce_pages_works_on_the_embedded_tansu_broker() -> None:
     """``newsflow up --demo`` feeds its pages through RawProducer to Tansu."""
     from workers.brokers.tansu import TansuBroker
-    from workers.produce import produce_pages
+    from workers.clients.produce import produce_pages
 
     broker = TansuBroker()
     broker.start()

@@ -18,8 +18,8 @@ from tests.helpers.crawl import SJIS_SENTENCE, SJIS_TITLE, build_test_warc, writ
 from tests.helpers.crawl import write_response as write
 from tests.helpers.kafka import consume_until, json_values
 from tests.helpers.worker import WorkerProcess
+from workers.clients.produce import iter_pages
 from workers.clients.warc import WarcReader, is_warc
-from workers.produce import iter_pages
 
 HEADLINE = "ロシア「北朝鮮シフト」鮮明、北東アジアの地政学どう変わる"
 

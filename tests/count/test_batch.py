@@ -1,5 +1,6 @@
-"""Batched counting (one mentions message per partition and batch, each key written once per
-batch) gives exactly the counts of record-by-record counting, replays included."""
+"""The count stage's batch class (``workers.count.batch.CountBatch``, what the agents call):
+batched counting (one mentions message per partition and batch, each key written once per
+flush) gives exactly the counts of record-by-record counting, replays included."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from typing import Any
 import orjson
 import pytest
 
-from workers.count import plan_article, split_by_partition
+from tests.helpers.stage_doubles import CountTables, event
+from workers.count import plan_article
 from workers.count.mentions import (
     Item,
-    TableKey,
     apply_in_runs,
     apply_items,
     decode_mentions,
@@ -22,34 +23,6 @@ from workers.count.mentions import (
 )
 
 T0 = 1_718_850_000.0
-
-
-class BatchTables:
-    """Dict-backed stand-in driven like the batched agents."""
-
-    def __init__(self) -> None:
-        self.articles: dict[str, Any] = {}
-        self.keys: dict[TableKey, Any] = {}
-
-    def count_batch(self, batch: list[tuple[dict[str, Any], int]]) -> None:
-        known: dict[str, Any] = {}
-        out: dict[int, list[Item]] = {}
-        for art, offset in batch:
-            if art["id"] not in known:
-                known[art["id"]] = self.articles.get(art["id"])
-            state, changes = plan_article(known[art["id"]], art, (0, offset))
-            for part, part_changes in split_by_partition(changes, 4).items():
-                out.setdefault(part, []).append(((0, offset), part_changes))
-            if state is not None:
-                known[art["id"]] = state
-        for items in out.values():
-            for chunk in pack_items(items, max_changes=7):  # small: several messages per batch
-                decoded = decode_mentions(encode_mentions(chunk))
-                self.keys.update(apply_items(self.keys.get, decoded))
-        self.articles.update({k: v for k, v in known.items() if v is not None})
-
-    def totals(self) -> dict[TableKey, int]:
-        return {k: v["total"] for k, v in self.keys.items() if v["total"]}
 
 
 def _stream(n: int, seed: int) -> list[dict[str, Any]]:
@@ -66,24 +39,72 @@ def _stream(n: int, seed: int) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_batches_with_replays_match_record_by_record(seed: int) -> None:
+async def test_batches_with_replays_match_record_by_record(seed: int) -> None:
     stream = _stream(300, seed)
-    once = BatchTables()
+    once = CountTables()
     for offset, art in enumerate(stream):
-        once.count_batch([(art, offset)])
+        await once.count_batch([(art, offset)])
     rng = random.Random(seed)
-    batched = BatchTables()
+    batched = CountTables(changes_per_message=7)  # small: several messages per batch
     committed = 0
     while committed < len(stream):
         crash_at = min(len(stream), committed + rng.randint(1, 60))
         pos = committed
         while pos < crash_at:  # batches of random size up to the crash
             size = rng.randint(1, 20)
-            batched.count_batch([(stream[o], o) for o in range(pos, min(crash_at, pos + size))])
+            await batched.count_batch(
+                [(stream[o], o) for o in range(pos, min(crash_at, pos + size))]
+            )
             pos += size
         committed = rng.randint(committed, crash_at)
     assert batched.totals() == once.totals()
+    assert batched.type_totals() == once.type_totals()
     assert batched.totals()  # the stream really counted something
+    assert batched.messages > once.messages / 4  # really several messages per batch
+    assert not batched.dead.sent
+
+
+async def test_a_record_that_cannot_be_counted_is_dead_lettered_and_the_rest_counted() -> None:
+    tables = CountTables()
+    good = {"id": "a", "content_hash": "h", "mentions": {"PERSON:x": 2}}
+    await tables.batch.plan([event(b"{not json", offset=0), event(good, offset=1)])
+    assert [orjson.loads(v)["error_class"] for _, v in tables.dead.sent] == ["stage_error"]
+    assert tables.stats.records_in["count"] == 2 and tables.stats.records_out["count"] == 1
+    assert tables.articles["a"]["source"] == [0, 1]
+
+
+async def test_changes_the_broker_refuses_dead_letter_their_records_and_keep_the_states() -> None:
+    """The article states guard changes sent: none is written unless its changes were."""
+    tables = CountTables()
+
+    async def refuse(topic: Any, records: Any, what: str) -> None:
+        raise RuntimeError("refused")
+
+    tables.batch.send_all = refuse
+    arts = [{"id": i, "content_hash": "h", "mentions": {"PERSON:x": 1}} for i in "ab"]
+    await tables.batch.plan([event(art, offset=o) for o, art in enumerate(arts)])
+    assert len(tables.dead.sent) == 2
+    assert tables.articles == {}
+
+
+async def test_a_flush_waits_for_the_producer_between_runs_of_writes() -> None:
+    from workers.count import batch
+
+    tables = CountTables(partitions=1)  # every key written in one partition's flush
+    waiting = [10_000]
+    checks: list[int] = []
+
+    def backlog() -> int:
+        checks.append(waiting[0])
+        waiting[0] //= 8  # the producer drains
+        return waiting[0]
+
+    tables.batch.backlog = backlog
+    mentions = {f"PERSON:p{i}": 1 for i in range(batch.WRITES_PER_YIELD * 2)}
+    await tables.count_batch([({"id": "a", "content_hash": "h", "mentions": mentions}, 0)])
+    assert len(tables.entities) == len(mentions)
+    assert checks  # it asked; and went on once the backlog was under half a run
+    assert waiting[0] <= batch.WRITES_PER_YIELD // 2
 
 
 def test_old_one_record_messages_are_still_read() -> None:
@@ -108,18 +129,20 @@ def test_pack_items_keeps_order_and_bounds_message_size() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_flush_applied_in_runs_equals_one_apply(seed: int) -> None:
+async def test_a_flush_applied_in_runs_equals_one_apply(seed: int) -> None:
     """The apply agent pauses between runs of a flush; what it writes must not depend on that."""
     stream = _stream(200, seed)
-    tables = BatchTables()
-    tables.count_batch([(art, o) for o, art in enumerate(stream[:50])])  # keys already stored
+    tables = CountTables()
+    await tables.count_batch([(art, o) for o, art in enumerate(stream[:50])])  # keys stored
     items: list[Item] = []
     for offset, art in enumerate(stream):
         _, changes = plan_article(None, art, (0, offset))
         items.append(((0, offset), changes))
     items += items[10:40]  # a replay inside the flush: applied once
-    whole = apply_items(tables.keys.get, items)
-    runs = list(apply_in_runs(tables.keys.get, items, max_changes=7))
+    stored = {("e", k): v for k, v in tables.entities.items()}
+    stored.update({("t", k): v for k, v in tables.types.items()})
+    whole = apply_items(stored.get, items)
+    runs = list(apply_in_runs(stored.get, items, max_changes=7))
     assert len(runs) > 10  # really in runs
     assert runs[-1] == whole
     assert whole  # something changed

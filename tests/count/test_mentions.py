@@ -6,14 +6,8 @@ import random
 from collections import Counter
 from typing import Any
 
-from workers.count import (
-    apply_changes,
-    group_by_key,
-    hour_bucket,
-    partition_for,
-    plan_article,
-    split_by_partition,
-)
+from tests.helpers.stage_doubles import CountTables
+from workers.count import hour_bucket, partition_for
 
 T0 = 1_718_850_000.0  # an arbitrary produce time
 
@@ -27,49 +21,22 @@ def article(mentions: dict[str, int], content: str = "v1", produced: float = T0)
     }
 
 
-class Tables:
-    """A dict-backed stand-in for the two count tables, driven exactly like the agent."""
-
-    def __init__(self) -> None:
-        self.articles: dict[str, Any] = {}
-        self.entities: dict[str, Any] = {}
-        self.types: dict[str, Any] = {}
-
-    def count(self, art: dict[str, Any], offset: int, partition: int = 0) -> None:
-        source = (partition, offset)
-        state, changes = plan_article(self.articles.get(art["id"]), art, source)
-        for part_changes in split_by_partition(changes, 4).values():
-            for (kind, key), key_changes in group_by_key(part_changes).items():
-                table = self.entities if kind == "e" else self.types
-                new = apply_changes(table.get(key), key_changes, source)
-                if new is not None:
-                    table[key] = new
-        if state is not None:
-            self.articles[art["id"]] = state
-
-    def totals(self) -> dict[str, int]:
-        return {k: v["total"] for k, v in self.entities.items() if v["total"]}
-
-    def type_totals(self) -> dict[str, int]:
-        return {k: v["total"] for k, v in self.types.items() if v["total"]}
-
-
 def test_first_version_counts_every_mention() -> None:
-    t = Tables()
+    t = CountTables()
     t.count(article({"PERSON:プーチン": 3, "LOCATION:ロシア": 2}), offset=0)
     assert t.totals() == {"PERSON:プーチン": 3, "LOCATION:ロシア": 2}
     assert t.type_totals() == {"PERSON": 3, "LOCATION": 2}
 
 
 def test_same_content_again_is_counted_once() -> None:
-    t = Tables()
+    t = CountTables()
     t.count(article({"PERSON:プーチン": 3}), offset=0)
     t.count(article({"PERSON:プーチン": 3}), offset=1)
     assert t.totals() == {"PERSON:プーチン": 3}
 
 
 def test_new_content_moves_counts_from_old_version_to_new() -> None:
-    t = Tables()
+    t = CountTables()
     t.count(article({"PERSON:プーチン": 3, "LOCATION:ロシア": 1}, "v1"), offset=0)
     t.count(article({"PERSON:プーチン": 1, "LOCATION:北朝鮮": 2}, "v2"), offset=1)
     assert t.totals() == {"PERSON:プーチン": 1, "LOCATION:北朝鮮": 2}
@@ -82,10 +49,10 @@ def test_replaying_records_after_a_crash_never_double_counts() -> None:
         article({"PERSON:A": 2}, "v2"),
         article({"PERSON:B": 1, "LOCATION:X": 1}, "v3"),
     ]
-    once = Tables()
+    once = CountTables()
     for offset, art in enumerate(versions):
         once.count(art, offset)
-    replayed = Tables()
+    replayed = CountTables()
     for offset in range(len(versions)):  # crash after each record, replay from the start
         for o in range(offset + 1):
             replayed.count(versions[o], o)
@@ -101,10 +68,10 @@ def test_random_replays_match_a_single_pass() -> None:
         art = article(dict(mentions), f"h{rng.randint(0, 3)}", T0 + 600 * offset)
         art["id"] = f"a{rng.randint(0, 9)}"
         stream.append(art)
-    once = Tables()
+    once = CountTables()
     for offset, art in enumerate(stream):
         once.count(art, offset)
-    replayed = Tables()
+    replayed = CountTables()
     committed = 0
     while committed < len(stream):
         crash_at = min(len(stream), committed + rng.randint(1, 30))
@@ -116,12 +83,23 @@ def test_random_replays_match_a_single_pass() -> None:
 
 
 def test_hourly_buckets_follow_the_produce_time() -> None:
-    t = Tables()
+    t = CountTables()
     t.count(article({"PERSON:A": 2}, "v1", produced=T0), offset=0)
     t.count(article({"PERSON:A": 5}, "v2", produced=T0 + 3600), offset=1)
     hours = t.entities["PERSON:A"]["hours"]
     assert hours == {hour_bucket(T0 + 3600): 5}
     assert t.entities["PERSON:A"]["total"] == 5
+
+
+def test_murmur2_is_kafkas() -> None:
+    from aiokafka.partitioner import murmur2 as kafka_murmur2
+
+    from workers.count.mentions import murmur2
+
+    rng = random.Random(3)
+    for n in range(64):
+        data = bytes(rng.randrange(256) for _ in range(n))
+        assert murmur2(data) == kafka_murmur2(data), data
 
 
 def test_partition_matches_kafkas_default_partitioner() -> None:
@@ -143,7 +121,7 @@ def with_forms(forms: dict[str, list[str]], content: str, produced: float = T0) 
 
 def test_each_key_counts_the_forms_it_was_written_in() -> None:
     us = "LOCATION:アメリカ合衆国"
-    t = Tables()
+    t = CountTables()
     t.count(with_forms({us: ["米", "米", "米国"]}, "v1"), offset=0)
     assert t.entities[us]["forms"] == {"米": 2, "米国": 1}
     t.count(with_forms({us: ["米", "米", "米国"]}, "v1"), offset=1)  # same content: nothing
@@ -170,10 +148,10 @@ def test_forms_survive_replays_and_always_sum_to_the_total() -> None:
         art = with_forms(chosen, f"h{rng.randint(0, 3)}", T0 + 600 * offset)
         art["id"] = f"a{rng.randint(0, 5)}"
         stream.append(art)
-    once = Tables()
+    once = CountTables()
     for offset, art in enumerate(stream):
         once.count(art, offset)
-    replayed = Tables()
+    replayed = CountTables()
     committed = 0
     while committed < len(stream):
         crash_at = min(len(stream), committed + rng.randint(1, 20))

@@ -15,13 +15,14 @@ import pytest
 
 from tests.helpers.ja_texts import HARD_TEXTS, with_seed
 from workers.extract import get_extractor
-from workers.extract.decoder import NPOS, TypeTagger, compiled_decoder_class, tables_path
+from workers.extract.decoder import TypeTagger, compiled_decoder_class, tables_path
 from workers.extract.entities import sentences
-from workers.extract.export import export_tables, read_crfsuite
 from workers.extract.features import _BOS, Featurizer, token_pieces
 from workers.extract.model import Tagger, bio_spans, model_path
 from workers.extract.pydecoder import PyDecoder
 from workers.extract.tokens import Tokenizer
+from workers.extract.typeflags import NPOS
+from workers.extract.weights import export_tables, read_crfsuite
 from workers.extract.words import WORDS, WordClass
 
 SENTENCES = [

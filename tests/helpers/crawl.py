@@ -240,9 +240,10 @@ def offline_enriched(pages: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     import orjson
 
     from workers.clean import clean_page
+    from workers.clean.record import cleaned_record
     from workers.contracts import decode_raw
     from workers.extract import get_extractor
-    from workers.records import cleaned_record, enriched_record
+    from workers.extract.record import enriched_record
 
     extractor = get_extractor()
     out = []

@@ -2,7 +2,7 @@
 
     python tests/helpers/gate_app.py BOOTSTRAP TOPIC DATA_DIR
 
-The agent takes batches (``workers.batches.take_ready``) and writes a 1 kB table value per
+The agent takes batches (``workers.runtime.streams.take_ready``) and writes a 1 kB table value per
 record. The test creates the table's changelog topic with ``max.message.bytes`` far below that,
 so every changelog record fails: the worker must not commit the input past those records
 (their state never reached the changelog) and must stop instead.
@@ -14,8 +14,8 @@ import sys
 
 import faust
 
-from workers.app import NewsflowApp
-from workers.batches import acting_for, take_ready
+from workers.runtime.app import NewsflowApp
+from workers.runtime.streams import acting_for, take_ready
 
 BOOTSTRAP, TOPIC, DATA_DIR = sys.argv[1:4]
 

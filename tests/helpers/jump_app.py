@@ -5,7 +5,7 @@
 
 The agent appends "partition offset" per record to OUT_FILE. Offsets LOSE_FROM..LOSE_TO-1 of
 partition 0 are dropped once each after they were fetched. With ``stock`` the consumer is
-Faust's own; with ``newsflow`` it is ``workers.consumer.LedgerConsumer``.
+Faust's own; with ``newsflow`` it is ``workers.runtime.consumer.LedgerConsumer``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
-from workers.consumer import LedgerConsumer
+from workers.runtime.consumer import LedgerConsumer
 
 BOOTSTRAP, TOPIC, OUT, KIND = sys.argv[1:5]
 LOSE_FROM, LOSE_TO = int(sys.argv[5]), int(sys.argv[6])

@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers.kafka import produce
 from tests.helpers.worker import WorkerProcess
-from workers.run import demo_pages
+from workers.up import demo_pages
 
 _serial = itertools.count()
 

@@ -192,7 +192,7 @@ def test_newsflow_top_prints_the_api_table(live: LiveWorker) -> None:
     import subprocess
     import sys
 
-    from workers.web.top import width
+    from workers.clients.top import width
 
     api = live.worker.get("/api/entities/top?limit=5&type=LOCATION")["entities"]
     out = subprocess.run(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import random
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -139,3 +140,21 @@ def test_lists_merged_across_workers_equal_one_workers_lists(
     assert [(r["key"], r["current"], r["previous"]) for r in merged_t] == [
         (r["key"], r["current"], r["previous"]) for r in single_t
     ]
+
+
+def test_answers_of_several_workers_say_what_they_cover() -> None:
+    from workers.web.queries import cluster_fields, merge_by_type
+
+    answers: list[dict[str, Any]] = [
+        {"url": "http://a", "partitions": [0, 2], "ok": True, "body": {"by_type": {"PERSON": 3}}},
+        {"url": "http://b", "partitions": [1], "ok": False, "error": "HTTP 503", "body": {}},
+        {"url": "http://c", "partitions": [3], "ok": True, "body": {"by_type": {"PERSON": 1,
+                                                                               "LOCATION": 2}}},
+    ]  # fmt: skip
+    assert merge_by_type([a["body"] for a in answers]) == {"PERSON": 4, "LOCATION": 2}
+    fields = cluster_fields(answers, 4)
+    assert fields["partitions"] == [0, 2, 3] and fields["partitions_total"] == 4
+    assert fields["complete"] is False
+    assert fields["workers"][1] == {
+        "url": "http://b", "partitions": [1], "ok": False, "error": "HTTP 503"
+    }  # fmt: skip

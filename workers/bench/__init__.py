@@ -1,5 +1,7 @@
 """``newsflow bench``: the pipeline's throughput and latency next to bare Sudachi's speed.
 
-``corpus`` makes the pages, ``offline`` times the stages in process, ``pipeline`` runs workers
-on a real Kafka broker, ``report`` prints and saves the table.
+``corpus`` makes the pages, ``inprocess`` times bare Sudachi and the stages in this process,
+``end_to_end`` runs workers on a real Kafka broker, ``placement`` keeps them on their cores, and
+``run`` plans the run, prints the table and saves it (``--save``); ``adversarial`` times the
+clean stage on hostile pages (``--adversarial``).
 """

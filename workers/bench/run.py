@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workers.bench.corpus import Kind, generate_pages
-from workers.bench.offline import Measure, stage_measures
-from workers.bench.pipeline import (
+from workers.bench.end_to_end import (
     Deployment,
     PacedLoad,
     RunResult,
@@ -32,6 +31,7 @@ from workers.bench.pipeline import (
     restart_run,
     throughput_run,
 )
+from workers.bench.inprocess import Measure, stage_measures
 from workers.bench.placement import off_worker_core
 
 

@@ -1,4 +1,5 @@
-"""Helpers shared by the local brokers: free ports, process stop, the readiness round trip.
+"""What the local brokers share: ``LocalBroker`` (the base of ``KafkaBroker`` and
+``TansuBroker``), free ports, process stop, the readiness round trip.
 
 An open port is not proof that a broker serves clients (Kafka accepts connections before its
 metadata is loaded), so readiness is always a real produce + consume of one record.
@@ -7,6 +8,7 @@ metadata is loaded), so readiness is always a real produce + consume of one reco
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import os
@@ -16,7 +18,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Self, TypeVar
 
 READY_TOPIC = "newsflow.readiness"
 PR_SET_PDEATHSIG = 1
@@ -26,6 +28,64 @@ T = TypeVar("T")
 
 class BrokerError(RuntimeError):
     """A local broker could not be assembled, started or reached."""
+
+
+class LocalBroker:
+    """A broker on ``127.0.0.1:port`` run as a child process: ``start`` blocks until it serves
+    a produce + consume round trip, ``stop`` ends it; both also from an event loop (``astart``,
+    ``astop``) and as a context manager. A broker this process started is stopped when the
+    process exits (``track``), so none is left behind."""
+
+    #: default seconds for ``start`` and ``stop`` (subclasses set their own)
+    START_TIMEOUT_S = 60.0
+    STOP_TIMEOUT_S = 10.0
+
+    port: int
+    start_seconds: float | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """The address clients connect to: ``127.0.0.1:PORT``."""
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float | None = None) -> str:
+        raise NotImplementedError
+
+    def stop(self, timeout: float | None = None) -> None:
+        raise NotImplementedError
+
+    async def astart(self, timeout: float | None = None) -> str:
+        """:meth:`start` without blocking the caller's event loop."""
+        return await asyncio.to_thread(self.start, timeout)
+
+    async def astop(self, timeout: float | None = None) -> None:
+        """:meth:`stop` without blocking the caller's event loop."""
+        await asyncio.to_thread(self.stop, timeout)
+
+    def track(self, running: bool) -> None:
+        """Note that this process runs the broker (stopped at exit) or no longer does."""
+        if running:
+            _live.add(self)
+        else:
+            _live.discard(self)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+_live: set[LocalBroker] = set()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    """Never leave a broker behind when the Python process that started it exits."""
+    for broker in list(_live):
+        with contextlib.suppress(Exception):
+            broker.stop()
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -14,7 +14,6 @@ Layout of a data dir: ``broker.json`` (ports, cluster id), ``broker.pid``, ``con
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import fcntl
 import json
@@ -30,6 +29,7 @@ from typing import Any
 
 from workers.brokers.common import (
     BrokerError,
+    LocalBroker,
     free_port,
     pid_alive,
     pid_cmdline,
@@ -188,24 +188,16 @@ def _java() -> str:
     return java
 
 
-_live: set[KafkaBroker] = set()
-
-
-@atexit.register
-def _stop_leftovers() -> None:
-    """Never leave a JVM behind when the Python process that owns it exits."""
-    for broker in list(_live):
-        with contextlib.suppress(Exception):
-            broker.stop()
-
-
-class KafkaBroker:
+class KafkaBroker(LocalBroker):
     """One KRaft node (broker + controller) on loopback, with its data in ``data_dir``.
 
     ``start`` formats storage only the first time, so ``stop`` + ``start`` (or ``restart``) keeps
     every topic and record, on the same ports. Ports default to free ones, remembered in
     ``broker.json`` so a later ``KafkaBroker(data_dir)`` comes back on the same address.
     """
+
+    START_TIMEOUT_S = 120.0
+    STOP_TIMEOUT_S = 30.0
 
     def __init__(
         self,
@@ -224,15 +216,9 @@ class KafkaBroker:
         self.port: int = port or saved.get("port") or free_port()
         self.controller_port: int = controller_port or saved.get("controller_port") or free_port()
         self.cluster_id: str | None = saved.get("cluster_id")
-        self.start_seconds: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
     # -- paths and state ---------------------------------------------------------------
-    @property
-    def bootstrap(self) -> str:
-        """The address clients connect to: ``127.0.0.1:PORT``."""
-        return f"127.0.0.1:{self.port}"
-
     @property
     def log_file(self) -> Path:
         return self.data_dir / "logs" / "server.log"
@@ -311,7 +297,9 @@ class KafkaBroker:
         self._save_state()
         return props
 
-    def start(self, timeout: float = 120.0, detach: bool = False, own_session: bool = False) -> str:
+    def start(
+        self, timeout: float | None = None, detach: bool = False, own_session: bool = False
+    ) -> str:
         """Start the JVM and block until it serves a produce + consume; return the bootstrap.
 
         ``detach=True`` puts the JVM in its own session so it outlives this Python process
@@ -324,6 +312,7 @@ class KafkaBroker:
         for p in (self.port, self.controller_port):
             if not port_is_free(p):
                 raise BrokerError(f"port 127.0.0.1:{p} is already in use")
+        timeout = self.START_TIMEOUT_S if timeout is None else timeout
         t0 = time.monotonic()
         libs = assemble(self.home, self.version)
         props = self._prepare(libs)
@@ -344,7 +333,7 @@ class KafkaBroker:
             )  # fmt: skip
         self.pid_file.write_text(f"{self._proc.pid}\n", encoding="utf-8")
         if not detach:
-            _live.add(self)
+            self.track(True)
         try:
             self._wait_ready(offset, t0 + timeout)
         except BaseException:
@@ -383,12 +372,12 @@ class KafkaBroker:
                 parts.append(f"--- {path}\n" + "\n".join(tail))
         return "\n".join(parts) or "(no broker logs)"
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
         """SIGTERM (Kafka shuts down cleanly, flushing logs), SIGKILL after ``timeout``."""
         pid = self.pid()
-        terminate(self._proc, pid, timeout)
+        terminate(self._proc, pid, self.STOP_TIMEOUT_S if timeout is None else timeout)
         self._proc = None
-        _live.discard(self)
+        self.track(False)
         with contextlib.suppress(FileNotFoundError):
             self.pid_file.unlink()
         if pid is not None:
@@ -406,40 +395,21 @@ class KafkaBroker:
                 while pid_alive(pid):
                     time.sleep(0.05)
         self._proc = None
-        _live.discard(self)
+        self.track(False)
         with contextlib.suppress(FileNotFoundError):
             self.pid_file.unlink()
 
-    def restart(self, timeout: float = 120.0) -> str:
+    def restart(self, timeout: float | None = None) -> str:
         """Stop and start again on the same ports and data dir (data is kept)."""
         detach = self._proc is None  # a broker we only know by pid file was started detached
         self.stop()
         return self.start(timeout=timeout, detach=detach)
 
-    async def astop(self, timeout: float = 30.0) -> None:
-        """:meth:`stop` without blocking the caller's event loop."""
-        import asyncio
-
-        await asyncio.to_thread(self.stop, timeout)
-
-    async def astart(self, timeout: float = 120.0) -> str:
-        """:meth:`start` without blocking the caller's event loop."""
-        import asyncio
-
-        return await asyncio.to_thread(self.start, timeout)
-
-    async def arestart(self, timeout: float = 120.0) -> str:
+    async def arestart(self, timeout: float | None = None) -> str:
         """:meth:`restart` without blocking the caller's event loop."""
         import asyncio
 
         return await asyncio.to_thread(self.restart, timeout)
-
-    def __enter__(self) -> KafkaBroker:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"KafkaBroker({self.bootstrap}, data_dir={self.data_dir})"

@@ -9,9 +9,6 @@ when it stops. Tests and CI use the real Kafka of :mod:`workers.brokers.kafka`.
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import contextlib
 import logging
 import shutil
 import subprocess
@@ -21,6 +18,7 @@ from pathlib import Path
 
 from workers.brokers.common import (
     BrokerError,
+    LocalBroker,
     free_port,
     run_sync,
     stop_with_parent,
@@ -29,16 +27,6 @@ from workers.brokers.common import (
 )
 
 log = logging.getLogger("newsflow.brokers.tansu")
-
-_live: set[TansuBroker] = set()
-
-
-@atexit.register
-def _stop_leftovers() -> None:
-    """Never leave a Tansu process behind when the Python process that owns it exits."""
-    for broker in list(_live):
-        with contextlib.suppress(Exception):
-            broker.stop()
 
 
 def tansu_binary() -> str:
@@ -53,7 +41,7 @@ def tansu_binary() -> str:
         raise BrokerError(f"no Tansu binary: {exc}") from exc
 
 
-class TansuBroker:
+class TansuBroker(LocalBroker):
     """A Tansu broker on ``127.0.0.1:port`` with memory storage, as a child process.
 
     ``own_session=True`` (what ``newsflow up`` uses) keeps the terminal's Ctrl-C away from the
@@ -68,13 +56,7 @@ class TansuBroker:
         self.own_session = own_session
         self._own_log_dir = log_dir is None  # a temp dir we made is removed again on stop
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="tansu-"))
-        self.start_seconds: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def bootstrap(self) -> str:
-        """The address clients connect to: ``127.0.0.1:PORT``."""
-        return f"127.0.0.1:{self.port}"
 
     @property
     def log_file(self) -> Path:
@@ -83,10 +65,11 @@ class TansuBroker:
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 60.0) -> str:
+    def start(self, timeout: float | None = None) -> str:
         """Start Tansu and block until a produce + consume round trip works; return bootstrap."""
         if self.is_running():
             return self.bootstrap
+        timeout = self.START_TIMEOUT_S if timeout is None else timeout
         t0 = time.monotonic()
         url = f"tcp://127.0.0.1:{self.port}"
         cmd = [
@@ -101,7 +84,7 @@ class TansuBroker:
                 start_new_session=self.own_session,
                 preexec_fn=stop_with_parent if self.own_session else None,
             )  # fmt: skip
-        _live.add(self)
+        self.track(True)
         try:
             run_sync(lambda: wait_round_trip(self.bootstrap, t0 + timeout, self.is_running))
         except BaseException as exc:
@@ -114,21 +97,13 @@ class TansuBroker:
         log.info("Tansu ready on %s in %.2f s", self.bootstrap, self.start_seconds)
         return self.bootstrap
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
         """SIGTERM, then SIGKILL after ``timeout``. Memory storage: all data is dropped."""
-        terminate(self._proc, None, timeout)
+        terminate(self._proc, None, self.STOP_TIMEOUT_S if timeout is None else timeout)
         self._proc = None
-        _live.discard(self)
+        self.track(False)
         if self._own_log_dir:
             shutil.rmtree(self.log_dir, ignore_errors=True)
-
-    async def astart(self, timeout: float = 60.0) -> str:
-        """:meth:`start` without blocking the caller's event loop."""
-        return await asyncio.to_thread(self.start, timeout)
-
-    async def astop(self, timeout: float = 10.0) -> None:
-        """:meth:`stop` without blocking the caller's event loop."""
-        await asyncio.to_thread(self.stop, timeout)
 
     def diagnostics(self, lines: int = 40) -> str:
         """The tail of Tansu's output, for error messages."""
@@ -136,13 +111,6 @@ class TansuBroker:
             return "(no Tansu log)"
         tail = self.log_file.read_text(errors="replace").splitlines()[-lines:]
         return f"--- {self.log_file}\n" + "\n".join(tail)
-
-    def __enter__(self) -> TansuBroker:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"TansuBroker({self.bootstrap})"

@@ -1,8 +1,9 @@
 """One batch of the clean stage: raw records -> ``articles.cleaned`` or dead letters.
 
-Plain code the agent calls once per batch (``workers.clean.agent``), testable without Kafka.
-Every record of the batch ends in the cleaned topic or the dead-letter topic before the call
-returns (the batch is acked after that, see ``workers.batches``); no exception escapes.
+Plain code the agent calls once per batch (``workers.runtime.agents``), testable without Kafka
+(``workers.stage``). Every record of the batch ends in the cleaned topic or the dead-letter topic
+before the call returns (the batch is marked done after that, ``workers.runtime.streams``); no
+exception escapes.
 """
 
 from __future__ import annotations
@@ -11,14 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import faust
-
-from workers.batches import Open, chunks, settle_batch
 from workers.clean import CleanedPage
+from workers.clean.record import cleaned_record
 from workers.contracts import decode_raw
-from workers.guard import StageProcess
-from workers.records import cleaned_record
-from workers.sinks import DeadLetterSink, Outbox
+from workers.stage import DeadLetters, Event, Guard, Open, Outbox, Topic, chunks, settle_batch
 from workers.stats import PipelineStats
 
 #: Bytes of page bodies per request to the stage process at most (a batch of big pages is
@@ -28,20 +25,20 @@ MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 @dataclass
 class CleanBatch:
-    guard: StageProcess
-    cleaned: faust.TopicT
-    dead: DeadLetterSink
+    guard: Guard  # the stage process: workers.runtime.stagejobs.clean_job
+    cleaned: Topic
+    dead: DeadLetters
     stats: PipelineStats
     max_body_bytes: int
 
-    async def __call__(self, events: Sequence[faust.EventT]) -> None:
+    async def __call__(self, events: Sequence[Event]) -> None:
         self.stats.records_in["clean"] += len(events)
         await settle_batch(
             "clean", self.dead, events, lambda open_, out: self._process(events, open_, out)
         )
 
-    async def _process(self, events: Sequence[faust.EventT], open_: Open, out: Outbox) -> None:
-        valid: list[tuple[faust.EventT, dict[str, Any]]] = []
+    async def _process(self, events: Sequence[Event], open_: Open, out: Outbox) -> None:
+        valid: list[tuple[Event, dict[str, Any]]] = []
         for event in events:
             try:
                 valid.append((event, decode_raw(event.value, self.max_body_bytes)))

@@ -1,13 +1,12 @@
 """HTML pages: main text by Readability-style scoring, title and date from the page's metadata.
 
 The page is parsed once with selectolax (lexbor); metadata and the main text both come from that
-tree. Main text: ``readable.extract`` (Readability's algorithm on a compact copy of the DOM,
-cleaning-dev F1 0.986 at ~250 pages/s in process). When it finds no article container (its best
-candidate is the whole <body>: tiny pages, text directly in <body>, pages it cannot read),
-Resiliparse's main-content mode, trimmed to its prose lines, decides instead (F1 0.927-0.945
-alone at ~360 pages/s; better than dumping the whole body there).
-Measured alternatives (same set, one core): trafilatura 2.3 F1 0.93 at ~40 pages/s;
-readability-lxml F1 0.968 at ~25 pages/s.
+tree. Main text: ``readable.extract`` (Readability's algorithm on a compact copy of the DOM).
+When it finds no article container (its best candidate is the whole <body>: tiny pages, text
+directly in <body>, pages it cannot read), Resiliparse's main-content mode, trimmed to its prose
+lines, decides instead (better than dumping the whole body there). Chosen by measurement on
+cleaning-dev against trafilatura and readability-lxml, more accurate and faster than both
+(figures: docs/benchmark.md, "Measurements behind the code").
 """
 
 from __future__ import annotations

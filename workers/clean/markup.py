@@ -2,11 +2,11 @@
 
 Why: lexbor follows the HTML tree-construction algorithm, several steps of which walk the stack
 of open elements, the list of active formatting elements or a tag's attributes once per token.
-On hostile or broken pages that is quadratic or worse (measured, one core: 100,000 nested
-``<div>`` 23 s; 8,000 ``<p><b id=N>x</p>`` 30 s; one tag with 30,000 attributes 2.4 s; a
-``<select>`` with 8,000 options 0.2 s). Browsers bound the same things (Blink flattens the tree
-past 512 levels); lexbor does not, and its work happens inside one C call that nothing can
-interrupt but killing the process (``workers.guard``).
+On hostile or broken pages that is quadratic or worse: deep nesting, unclosed formatting
+elements, a tag with thousands of attributes, long option lists (docs/benchmark.md,
+"Adversarial pages" and "Measurements behind the code"). Browsers bound the same things
+(Blink flattens the tree past 512 levels); lexbor does not, and its work happens inside one C
+call that nothing can interrupt but killing the process (``workers.runtime.guard``).
 
 ``bound_markup`` tokenizes the page once in C (``_markup.c``) with a model of lexbor's stack that
 never pops more than lexbor would, so its depth bounds lexbor's from above, and cuts the start
@@ -49,8 +49,8 @@ bound = _compiled_bound()
 _warned = False
 
 #: Open elements at most (the implied <html> and <body> included). The structural extractor
-#: flattens past 200 levels anyway (``readable.MAX_DEPTH``); lexbor's per-token walks cost
-#: ~2-5 ns per level, so a 4 MB page of tags stays around 0.3 s at this depth.
+#: flattens past 200 levels anyway (``readable.MAX_DEPTH``); lexbor's per-token walks are then
+#: short enough that a page at the size limit, all tags, parses in well under a second.
 MAX_DEPTH = 256
 #: Formatting elements (b, i, font, a, ...) open or waiting to be reconstructed after the
 #: last table cell/marker; each text run may re-open all of them.

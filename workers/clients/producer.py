@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from workers.run import bootstrap_of
+from workers.endpoints import bootstrap_of
 
 T = TypeVar("T")
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
-from aiokafka.partitioner import murmur2
 
 # (kind, key, hour, delta[, forms]): kind "e" = entity key "TYPE:name", "t" = entity type
 # "TYPE"; forms (entity changes only): {written form: signed count}, how the delta was written.
@@ -32,12 +31,37 @@ def hour_bucket(epoch_s: float | None) -> str:
     return time.strftime("%Y-%m-%dT%H", time.gmtime(epoch_s if epoch_s else time.time()))
 
 
+_MURMUR_M = 0x5BD1E995
+_U32 = 0xFFFFFFFF
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 hash (the Java client's ``Utils.murmur2``, seed 0x9747b28c): what its
+    default partitioner hashes a record key with."""
+    length = len(data)
+    h = (0x9747B28C ^ length) & _U32
+    end = length - length % 4
+    for i in range(0, end, 4):
+        k = (int.from_bytes(data[i : i + 4], "little") * _MURMUR_M) & _U32
+        k ^= k >> 24
+        h = ((h * _MURMUR_M) & _U32) ^ ((k * _MURMUR_M) & _U32)
+    tail = length - end
+    if tail >= 3:
+        h ^= data[end + 2] << 16
+    if tail >= 2:
+        h ^= data[end + 1] << 8
+    if tail >= 1:
+        h = ((h ^ data[end]) * _MURMUR_M) & _U32
+    h ^= h >> 13
+    h = (h * _MURMUR_M) & _U32
+    return h ^ (h >> 15)
+
+
 @functools.lru_cache(maxsize=32_768)
 def partition_for(key: str, partitions: int) -> int:
     """Partition of a table key, the same one Kafka's default partitioner (and Faust's table
-    router) picks for the orjson-serialized key. Cached: aiokafka's murmur2 is pure Python
-    (~5 % of the worker process when the count stage called it for every change), and the
-    same entity keys come back in article after article."""
+    router) picks for the orjson-serialized key. Cached: murmur2 in Python is slow next to a
+    dict lookup, and the same entity keys come back in article after article."""
     return (murmur2(orjson.dumps(key)) & 0x7FFFFFFF) % partitions
 
 
@@ -104,7 +128,7 @@ def plan_article(
 
     Rules: same content again -> nothing; new content -> counts move from the old version to the
     new; a replay of the record that made the current state -> the same changes again (the
-    per-key offset guard in ``apply_changes`` drops those already applied). Each entity change
+    per-key offset guard in ``apply_items`` drops those already applied). Each entity change
     carries the forms its mentions were written in (``article_forms``), moved the same way.
     """
     mentions: dict[str, int] = article.get("mentions") or {}
@@ -142,22 +166,6 @@ def split_by_partition(changes: list[Change], partitions: int) -> dict[int, list
     for change in changes:
         out.setdefault(partition_for(change[1], partitions), []).append(change)
     return out
-
-
-def apply_changes(
-    value: dict[str, Any] | None,
-    changes: list[Change],
-    source: Source,
-    retention_hours: int = DEFAULT_RETENTION_HOURS,
-) -> dict[str, Any] | None:
-    """The table value after all ``changes`` of one key from one source record, or None when
-    that record was applied to this key already (a replay)."""
-    part, offset = str(source[0]), source[1]
-    if _applied(value, part, offset):
-        return None
-    new_value = _own_copy(value)
-    _add_changes(new_value, changes, part, offset, retention_hours)
-    return new_value
 
 
 def _applied(value: dict[str, Any] | None, part: str, offset: int) -> bool:
@@ -275,9 +283,9 @@ def apply_items(
 ) -> dict[TableKey, dict[str, Any]]:
     """Apply the items of one partition in order, each key read once through ``get`` and
     copied once, then changed in place; returns the keys to write with their final values (one
-    write per key instead of one per key per record). Same result as ``apply_changes`` item by
-    item: a key's value holds the last applied offset of every source partition, so a replayed
-    record is dropped per key exactly as there."""
+    write per key instead of one per key per record). A key's value holds the last applied
+    offset of every source partition, in the same write as its counts, so a record replayed
+    after a crash is dropped per key: never counted twice."""
     dirty: dict[TableKey, dict[str, Any]] = {}
     _apply_into(get, items, {}, dirty)
     return dirty

@@ -88,7 +88,7 @@ class ParquetExporter:
         client_options: dict[str, Any] | None = None,
         on_rows: Callable[[int], None] | None = None,
     ) -> None:
-        from workers.run import bootstrap_of
+        from workers.endpoints import bootstrap_of
 
         self.bootstrap = bootstrap_of(bootstrap)
         self.topic = topic

@@ -1,10 +1,11 @@
 """One batch of the extract stage: ``articles.cleaned`` -> ``articles.enriched`` or dead letters.
 
-Plain code the agent calls once per batch (``workers.extract.agent``). Every record of the batch
-is enriched, skipped as an exact re-crawl, or dead-lettered before the call returns, and what it
-sent is acknowledged by the broker (``workers.sinks.Outbox``); no exception escapes.
+Plain code the agent calls once per batch (``workers.runtime.agents``). Every record of the batch is
+enriched, skipped as an exact re-crawl, or dead-lettered before the call returns, and what it sent
+is acknowledged by the broker (its ``Outbox``); no exception escapes. Testable without Kafka
+(``workers.stage``).
 
-Re-crawl decisions (``workers.recrawl``) are made as record by record: the batch is cut into
+Re-crawl decisions (``workers.extract.recrawl``) are made as record by record: the batch is cut into
 runs in which no article id repeats; a run is decided against the states the batch's earlier
 runs left (``known``), tagged in one request to the stage process, and sent. So a second
 version of an article in the same batch is decided against what the first one left: the new
@@ -18,42 +19,52 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import faust
 import orjson
 
-from workers.batches import Open, acting_for, chunks, distinct_runs, settle_batch
-from workers.guard import StageProcess
+from workers.extract.record import enriched_record
+from workers.extract.recrawl import recrawl_decision
 from workers.identity import Identity
-from workers.records import enriched_record
-from workers.recrawl import recrawl_decision
-from workers.sinks import DeadLetterSink, Outbox
+from workers.stage import (
+    ActingFor,
+    DeadLetters,
+    Event,
+    Guard,
+    Open,
+    Outbox,
+    Table,
+    Topic,
+    chunks,
+    distinct_runs,
+    settle_batch,
+)
 from workers.stats import PipelineStats
 
 #: Characters of text per request to the stage process at most.
 MAX_REQUEST_CHARS = 8 * 1024 * 1024
 
 # (event, cleaned record, article id)
-Parsed = tuple[faust.EventT, dict[str, Any], Any]
+Parsed = tuple[Event, dict[str, Any], Any]
 # (event, cleaned record, article id, state to write after sending or None)
-Job = tuple[faust.EventT, dict[str, Any], Any, dict[str, Any] | None]
+Job = tuple[Event, dict[str, Any], Any, dict[str, Any] | None]
 
 
 @dataclass
 class ExtractBatch:
-    guard: StageProcess
-    enriched: faust.TopicT
-    dead: DeadLetterSink
+    guard: Guard  # the stage process: workers.runtime.stagejobs.extract_job
+    enriched: Topic
+    dead: DeadLetters
     stats: PipelineStats
-    recrawl: faust.types.TableT
+    recrawl: Table  # article id -> re-crawl state (workers.extract.recrawl)
+    acting_for: ActingFor  # points a table access at the partition of one record
     identity: Identity | None = None  # entity keys, learning from the stream (workers.identity)
 
-    async def __call__(self, events: Sequence[faust.EventT]) -> None:
+    async def __call__(self, events: Sequence[Event]) -> None:
         self.stats.records_in["extract"] += len(events)
         await settle_batch(
             "extract", self.dead, events, lambda open_, out: self._process(events, open_, out)
         )
 
-    async def _process(self, events: Sequence[faust.EventT], open_: Open, out: Outbox) -> None:
+    async def _process(self, events: Sequence[Event], open_: Open, out: Outbox) -> None:
         parsed: list[Parsed] = []
         for event in events:
             try:
@@ -65,7 +76,7 @@ class ExtractBatch:
                 await self.dead.send("extract", exc, event)
                 open_.done(event)
         known: dict[tuple[int, Any], Any] = {}  # (partition, id) -> state after this batch
-        states: list[tuple[faust.EventT, Any, dict[str, Any]]] = []  # to write once delivered
+        states: list[tuple[Event, Any, dict[str, Any]]] = []  # to write once delivered
         for run in distinct_runs(parsed, lambda p: p[2]):
             jobs = await self._decide(run, known, open_)
             for chunk in chunks(jobs, lambda job: len(job[1]["text"]), MAX_REQUEST_CHARS):
@@ -76,7 +87,7 @@ class ExtractBatch:
         refused = {id(event) for event in await out.confirm()}
         for event, article_id, state in states:
             if id(event) not in refused:
-                with acting_for(event):
+                with self.acting_for(event):
                     self.recrawl[article_id] = state
 
     async def _decide(
@@ -89,7 +100,7 @@ class ExtractBatch:
             try:
                 where = (msg.partition, article_id)
                 if where not in known:
-                    with acting_for(event):
+                    with self.acting_for(event):
                         known[where] = self.recrawl.get(article_id)
                 enrich, state = recrawl_decision(
                     known[where], cleaned["content_hash"], (msg.partition, msg.offset)
@@ -113,7 +124,7 @@ class ExtractBatch:
         known: dict[tuple[int, Any], Any],
         open_: Open,
         out: Outbox,
-        states: list[tuple[faust.EventT, Any, dict[str, Any]]],
+        states: list[tuple[Event, Any, dict[str, Any]]],
     ) -> None:
         results = await self.guard.run_many([(cleaned["text"],) for _, cleaned, _, _ in jobs])
         for (event, cleaned, article_id, state), result in zip(jobs, results, strict=True):

@@ -8,7 +8,7 @@ is scored by adding five blocks per token, then Viterbi. The compiled `_viterbi`
 that in C; `pydecoder.PyDecoder` is its pure-Python twin (same results, used when the module
 is missing).
 
-The regrouping (`export.py`, run by `python -m workers.extract.train`) mirrors
+The regrouping (`weights.py`, run by `python -m workers.extract.train`) mirrors
 `features.token_pieces` template by template; `TypeTagger.new_type` (and its C twin) mirror it
 at run time. tests/extract checks blocks, labels and spans against crfsuite.
 """
@@ -25,15 +25,14 @@ from typing import Any, Protocol
 from workers.extract.features import NEVER_IN_NAME, lex_tags, shape
 from workers.extract.lexicon import LEX_CLASSES
 from workers.extract.tokens import Fill, Scan
+from workers.extract.typeflags import F_BREAK, F_END_AFTER, F_NEVER
 from workers.extract.words import WORDS, WordClass
 
 TABLES_FILE = "ner.bin"
 FORMAT = 1
-NPOS = 5  # score blocks per type: own, as -1, +1, -2, +2 neighbour (export.TEMPLATES)
-F_NEVER, F_END_AFTER, F_BREAK = 1, 2, 4  # type flags, as in _viterbi.c
 # A long-running worker meets new types forever (numbers, names, URLs); each costs a 440-byte
 # block, a dict entry and (compiled) a scan cache slot, so past this many the cache starts over
-# (re-registering is ~1 us).
+# (registering a type again is cheap).
 MAX_TYPES = 100_000
 
 

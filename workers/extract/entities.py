@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: An entity as a plain tuple, ``Entity``'s fields in order: (text, type, start, end,
-#: normalized). What the extract stage process sends back (``workers.stagejobs``).
+#: normalized). What the extract stage process sends back (``workers.runtime.stagejobs``).
 EntityRow = tuple[str, str, int, int, str]
 
 

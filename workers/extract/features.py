@@ -86,7 +86,7 @@ NEVER_IN_NAME = frozenset(
 def token_pieces(surface: str, pos: tuple[str, ...]) -> Pieces:
     """Feature strings for one token type, for each position it can take relative to a token.
 
-    Extraction does not build these strings: export.TEMPLATES, decoder.TypeTagger.new_type and
+    Extraction does not build these strings: weights.TEMPLATES, decoder.TypeTagger.new_type and
     make_type in _viterbi.c mirror them as weight components. Change all four together
     (tests/extract/test_decoder.py checks they agree, and the export refuses unknown templates).
     """

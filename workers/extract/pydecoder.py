@@ -1,6 +1,7 @@
 """Pure-Python twin of the compiled decoder (workers/extract/_viterbi.c).
 
-Used when the C module is not built (a warning-free fallback: same labels, ~20x slower) and by
+Used when the C module is not built (same labels, slower: ``decoder.PY_DECODER_SLOWDOWN``, said
+once in a warning) and by
 tests that pin both to crfsuite's labels. Kept out of decoder.py so start-up does not compile it.
 """
 
@@ -10,8 +11,8 @@ import sys
 from array import array
 from collections.abc import Sequence
 
-from workers.extract.decoder import F_BREAK, F_END_AFTER, F_NEVER, NPOS
 from workers.extract.model import bio_spans
+from workers.extract.typeflags import F_BREAK, F_END_AFTER, F_NEVER, NPOS
 
 
 class PyDecoder:

@@ -20,10 +20,10 @@ from typing import Any
 
 import pycrfsuite
 
-from workers.extract.export import export_tables
 from workers.extract.features import Featurizer
 from workers.extract.model import GOLD_TAG, OUTPUT_TYPE, Tagger, bio_labels, bio_spans, model_path
 from workers.extract.tokens import Tokenizer
+from workers.extract.weights import export_tables
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_GOLD = REPO / ".." / "shared" / "data" / "ner-dev" / "ner-dev.json"

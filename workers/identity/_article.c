@@ -37,7 +37,7 @@ typedef struct {
     PyObject *generic;     /* frozenset: names.GENERIC_WORDS */
     PyObject *tail_ends;   /* str: the last characters of all the tails above */
     Py_ssize_t max_short;  /* article.MAX_SHORT */
-    Py_ssize_t max_run;    /* book.MAX_ABBREVIATED_RUN */
+    Py_ssize_t max_run;    /* names.MAX_ABBREVIATED_RUN */
 } Keys;
 
 /* --- strings --------------------------------------------------------------------------------- */

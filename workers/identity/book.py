@@ -37,6 +37,7 @@ from workers.identity.known import KnownNames, known_names
 from workers.identity.names import (
     GENERIC_WORDS,
     KATAKANA_AFTER_OTHER,
+    MAX_ABBREVIATED_RUN,
     ORG_TAIL_ABBREVIATIONS,
     ORG_TAIL_AS_PREFIX,
     ORG_TAILS,
@@ -47,8 +48,6 @@ from workers.identity.names import (
 
 PERSON, ORGANIZATION = "PERSON", "ORGANIZATION"
 ALIAS, NAME = "A", "N"
-#: A leading kanji run longer than this gives no abbreviations (their number grows fast).
-MAX_ABBREVIATED_RUN = 8
 
 
 _ANY_TAIL = (*ORG_TAILS, *ORG_TAIL_AS_PREFIX, *ORG_TAIL_ABBREVIATIONS)

@@ -1,9 +1,9 @@
 """Rebuild the generated known-name tables: ``python -m workers.identity.build``.
 
 Writes ``workers/identity/data/spot_words.tsv``: the Sudachi words of every name the extractor
-spots in text (``workers.extract.gazetteer``), so a worker does not tokenize ~400 names at
-start-up (~5 ms); it tokenizes only names missing from the file or all of them when the file
-was made with another dictionary version.
+spots in text (``workers.extract.gazetteer``), so a worker does not tokenize every known name
+at start-up; it tokenizes only names missing from the file or all of them when the file was
+made with another dictionary version.
 
 And ``workers/identity/data/countries.tsv``: every country and territory of ISO 3166-1 and
 every CLDR region (UN M49: 東アジア, 東南アジア, ヨーロッパ ...), with its Japanese names, from

@@ -13,6 +13,7 @@ from typing import Any
 
 from workers.identity.names import (
     GENERIC_WORDS,
+    MAX_ABBREVIATED_RUN,
     MAX_SHORT,
     ORG_TAIL_ABBREVIATIONS,
     ORG_TAIL_AS_PREFIX,
@@ -36,8 +37,6 @@ def compiled_keys() -> Any | None:
         from workers.identity._article import Keys
     except ImportError:
         return None
-    from workers.identity.book import MAX_ABBREVIATED_RUN  # here: book imports this module
-
     return Keys(
         unicodedata.normalize,
         ORG_TAILS,

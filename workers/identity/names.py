@@ -12,6 +12,8 @@ import re
 
 #: A short form is at most this long (the longest are katakana family names).
 MAX_SHORT = 12
+#: A leading kanji run longer than this gives no abbreviations (their number grows fast).
+MAX_ABBREVIATED_RUN = 8
 
 
 def _words(block: str) -> list[str]:

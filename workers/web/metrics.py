@@ -2,8 +2,8 @@
 
 Written by hand (a few lines) so the worker needs no metrics library at run time; the tests
 parse the output with ``prometheus_client``'s parser. The same body built with
-``prometheus_client`` (a collector over ``PipelineStats`` + ``generate_latest``) costs 3-5x more
-per scrape (``python bench/metrics.py``; ``docs/crawl-io.md``), so this stays.
+``prometheus_client`` (a collector over ``PipelineStats`` + ``generate_latest``) costs several
+times more per scrape (``python bench/metrics.py``; ``docs/crawl-io.md``), so this stays.
 """
 
 from __future__ import annotations

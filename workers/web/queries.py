@@ -125,7 +125,7 @@ def top_and_moved(
     root: Root = _self,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """``top_entities`` and the moved keys' counts per root (all of them, not only the top:
-    what another worker needs to merge exactly, see api.TopEntities)."""
+    what another worker needs to merge exactly, see runtime.views.TopEntities)."""
     n = window_hours(window)
     hours = hours_back(n, now) if n else None
     prefix = f"{entity_type.upper()}:" if entity_type else None
@@ -181,6 +181,29 @@ def merge_top(
                         "aliases": sorted(aliases.get(key, ()))})  # fmt: skip
     out.sort(key=lambda r: (-r["count"], r["key"]))
     return out[:limit]
+
+
+def merge_by_type(answers: list[dict[str, Any]]) -> dict[str, int]:
+    """Mentions per entity type, summed over several workers' answers (``by_type``)."""
+    by_type: dict[str, int] = {}
+    for answer in answers:
+        for etype, total in answer.get("by_type", {}).items():
+            by_type[etype] = by_type.get(etype, 0) + int(total)
+    return by_type
+
+
+def cluster_fields(answers: list[dict[str, Any]], partitions_total: int) -> dict[str, Any]:
+    """What an answer gathered from several workers says about them: the partitions it covers
+    (of the workers that answered), whether every worker answered, and each one's status.
+    ``answers``: one ``{"url", "partitions", "ok"[, "error"]}`` per worker."""
+    return {
+        "partitions": sorted({p for a in answers if a["ok"] for p in a["partitions"]}),
+        "partitions_total": partitions_total,
+        "complete": all(a["ok"] for a in answers),
+        "workers": [
+            {k: a[k] for k in ("url", "partitions", "ok", "error") if k in a} for a in answers
+        ],
+    }
 
 
 def missing_own(answers: list[dict[str, Any]]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Tests of the Faust runtime room (``workers.runtime``)."""
