@@ -36,7 +36,7 @@ def seek_noting_thread(self: aiokafka.AIOKafkaConsumer, partition: Any, offset: 
     _aiokafka_seek(self, partition, offset)
 
 
-aiokafka.AIOKafkaConsumer.seek = seek_noting_thread  # type: ignore[method-assign]
+aiokafka.AIOKafkaConsumer.seek = seek_noting_thread
 LOSE_FROM, LOSE_TO = int(sys.argv[5]), int(sys.argv[6])
 BASE: Any = LedgerConsumer if KIND == "newsflow" else faust_aiokafka.Consumer
 

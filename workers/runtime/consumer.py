@@ -100,7 +100,11 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         reading them (``Fetcher.fetched_records``: a ``KeyError`` there crashed a worker in a
         fault run, right after a re-read); on the consumer's loop the two cannot interleave."""
         thread = self._thread
-        await thread.call_thread(thread.seek, partition, offset)
+
+        async def seek_on_thread() -> None:
+            thread.seek(partition, offset)
+
+        await thread.call_thread(seek_on_thread)
 
     async def seek(self, partition: TP, offset: int) -> None:
         await super().seek(partition, offset)
