@@ -4,16 +4,19 @@
     python tests/helpers/jump_app.py BOOTSTRAP TOPIC OUT_FILE {newsflow,stock} LOSE_FROM LOSE_TO
 
 The agent appends "partition offset" per record to OUT_FILE. Offsets LOSE_FROM..LOSE_TO-1 of
-partition 0 are dropped once each after they were fetched. With ``stock`` the consumer is
+partition 0 are dropped once each after they were fetched. Each aiokafka seek writes the thread
+it ran on ("main" or "consumer") to OUT_FILE.seeks. With ``stock`` the consumer is
 Faust's own; with ``newsflow`` it is ``workers.runtime.consumer.LedgerConsumer``.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
+import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
@@ -21,6 +24,19 @@ from faust.types import TP
 from workers.runtime.consumer import LedgerConsumer
 
 BOOTSTRAP, TOPIC, OUT, KIND = sys.argv[1:5]
+_aiokafka_seek = aiokafka.AIOKafkaConsumer.seek
+
+
+def seek_noting_thread(self: aiokafka.AIOKafkaConsumer, partition: Any, offset: int) -> None:
+    """aiokafka's seek, noting in OUT_FILE.seeks whether it ran on the main thread (the
+    consumer's fetcher runs on its own thread; a seek from another one races it)."""
+    on_main = threading.current_thread() is threading.main_thread()
+    with open(OUT + ".seeks", "a") as out:
+        out.write("main\n" if on_main else "consumer\n")
+    _aiokafka_seek(self, partition, offset)
+
+
+aiokafka.AIOKafkaConsumer.seek = seek_noting_thread
 LOSE_FROM, LOSE_TO = int(sys.argv[5]), int(sys.argv[6])
 BASE: Any = LedgerConsumer if KIND == "newsflow" else faust_aiokafka.Consumer
 

@@ -61,6 +61,12 @@ async def run_app(
     return read, last
 
 
+def seeks_on_main_thread(out: Path) -> tuple[int, int]:
+    """(seeks made, of them on the main thread) by the app that wrote ``out``."""
+    lines = Path(f"{out}.seeks").read_text().split() if Path(f"{out}.seeks").exists() else []
+    return len(lines), lines.count("main")
+
+
 async def test_offset_jump_is_reread_not_committed_past(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -72,6 +78,8 @@ async def test_offset_jump_is_reread_not_committed_past(
     read, last = await run_app(kafka_bootstrap, topic, tmp_path / "ours", "newsflow", (11, 50), 100)
     assert set(read) == set(range(100)), sorted(set(range(100)) - set(read))
     assert last == 100
+    seeks, on_main = seeks_on_main_thread(tmp_path / "ours")
+    assert seeks and not on_main  # the re-read seeks on the consumer's thread
 
     # Control: Faust's own consumer on the same loss commits past records it never read.
     topic2 = unique_topic("jump")
@@ -152,6 +160,8 @@ async def test_records_lost_at_the_end_of_a_partition_are_read_again(
     )
     assert set(read) == set(range(100)), sorted(set(range(100)) - set(read))
     assert last == 100
+    seeks, on_main = seeks_on_main_thread(tmp_path / "ours")
+    assert seeks and not on_main  # the stall re-read seeks on the consumer's thread
 
 
 async def test_no_commit_past_records_whose_table_changelog_was_not_delivered(

@@ -21,7 +21,7 @@ from faust.exceptions import ProducerSendError
 
 from tests.helpers.stage_doubles import Topic, event
 from workers.runtime import sinks
-from workers.runtime.sinks import Backoff, DeadLetterSink, deliver, is_retriable
+from workers.runtime.sinks import Backoff, DeadLetterSink, deliver, is_retriable, send_all
 from workers.stats import PipelineStats
 
 
@@ -113,3 +113,58 @@ def test_failure_logging_is_bounded(caplog: pytest.LogCaptureFixture) -> None:
             trouble.failed(KafkaTimeoutError())
         trouble.recovered()
     assert len(caplog.records) == 2
+
+
+class PartitionLog:
+    """A topic whose log is what the broker took, in the order it took it: a send that fails
+    (``fail_first`` sends, by their value) leaves nothing in the log; any other send appends."""
+
+    def __init__(self, fail_first: set[Any]) -> None:
+        self.fail_first = set(fail_first)
+        self.log: list[tuple[Any, Any, Any]] = []  # (partition, key, value)
+
+    async def send(self, key: Any = None, value: Any = None, partition: Any = None) -> Any:
+        if value in self.fail_first:
+            self.fail_first.discard(value)
+            return failed(KafkaTimeoutError())
+        self.log.append((partition, key, value))
+        fut = asyncio.get_running_loop().create_future()
+        fut.set_result(None)
+        return fut
+
+    def get_topic_name(self) -> str:
+        return "out"
+
+    def of(self, partition: Any = None, key: Any = None) -> list[Any]:
+        return [v for p, k, v in self.log if (partition is None or p == partition)
+                and (key is None or k == key)]  # fmt: skip
+
+
+async def test_send_all_keeps_the_order_of_a_partition_when_a_record_is_sent_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The count stage's changes of one partition must land in the order planned: a table
+    value keeps the last applied offset per source partition, so a change landing after a
+    later one would be dropped as a replay."""
+    monkeypatch.setattr(Backoff, "next_delay", lambda self: 0.0)
+    topic = PartitionLog(fail_first={b"a1"})
+    records = [(0, b"a1"), (0, b"a2"), (1, b"b1"), (0, b"a3"), (1, b"b2")]
+    await send_all(topic, records, "test")
+    assert topic.of(partition=0) == [b"a1", b"a2", b"a3"]
+    assert topic.of(partition=1) == [b"b1", b"b2"]
+
+
+async def test_an_outbox_resends_the_records_of_a_key_after_its_failed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two versions of one article in a batch, the first send failing: the last record of the
+    key in the topic must be the last version (a reader takes it as the current one)."""
+    monkeypatch.setattr(Backoff, "next_delay", lambda self: 0.0)
+    topic = PartitionLog(fail_first={b"v1"})
+    outbox = DeadLetterSink(Topic(), PipelineStats()).outbox("extract")
+    for value, key in [(b"v1", b"k"), (b"other", b"j"), (b"v2", b"k")]:
+        await outbox.send(event({"id": 1}), topic, key, value)
+    assert await outbox.confirm() == []
+    assert topic.of(key=b"k")[-1] == b"v2"
+    assert set(topic.of(key=b"k")) == {b"v1", b"v2"}
+    assert topic.of(key=b"j") == [b"other"]  # another key is not sent again

@@ -94,6 +94,18 @@ class LedgerConsumer(faust_aiokafka.Consumer):
                 await self._seek(tp, offset)
             self.ledger.reset(tp, offset, committed[tp])
 
+    async def _seek(self, partition: TP, offset: int) -> None:
+        """Seek on the consumer's own thread. Faust calls aiokafka's ``seek`` from the caller's
+        thread, which deletes the partition's fetched records while the consumer thread may be
+        reading them (``Fetcher.fetched_records``: a ``KeyError`` there crashed a worker in a
+        fault run, right after a re-read); on the consumer's loop the two cannot interleave."""
+        thread = self._thread
+
+        async def seek_on_thread() -> None:
+            thread.seek(partition, offset)
+
+        await thread.call_thread(seek_on_thread)
+
     async def seek(self, partition: TP, offset: int) -> None:
         await super().seek(partition, offset)
         if self.app.topics.acks_enabled_for(partition.topic):

@@ -190,15 +190,30 @@ async def deliver(
 
 
 async def send_all(topic: Topic, records: Sequence[tuple[int, bytes]], what: str) -> None:
-    """Send ``records`` (partition, value; no key) to ``topic`` together, and return once the
-    broker has acknowledged every one (retriable failures are sent again, ``deliver``). A record
-    the broker refuses raises."""
-    sent = []
+    """Send ``records`` (partition, value; no key) to ``topic``, and return once the broker has
+    acknowledged every one (retriable failures are sent again, ``deliver``). A record the
+    broker refuses raises.
+
+    Records of one partition land in the order given, even when one is sent again: they go in
+    rounds of at most one record per partition, each round confirmed before the next (the
+    count stage's table values keep the last applied offset per source partition, so a change
+    that landed after a later one would be taken for a replay). Partitions go together, so a
+    batch with one record per partition is one round trip."""
+    rounds: list[list[tuple[int, bytes]]] = []
+    seen: dict[int, int] = {}
     for partition, value in records:
-        send = functools.partial(topic.send, partition=partition, value=value)
-        sent.append((send, await send()))
-    for send, delivery in sent:
-        await deliver(send, what, first=delivery)
+        n = seen.get(partition, 0)
+        seen[partition] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append((partition, value))
+    for round_ in rounds:
+        sent = []
+        for partition, value in round_:
+            send = functools.partial(topic.send, partition=partition, value=value)
+            sent.append((send, await send()))
+        for send, delivery in sent:
+            await deliver(send, what, first=delivery)
 
 
 @dataclass
@@ -256,18 +271,28 @@ class Outbox:
             return []
         outcomes = await asyncio.gather(*(s.delivery for s in sent), return_exceptions=True)
         refused: list[Event] = []
+        # Records of one key (or one chosen partition) after a failed one are sent again after
+        # it, so the last copy of each stays the last record of its key: a downstream reader
+        # takes the last version of an article as the current one.
+        behind_a_failure: set[tuple[str, Any]] = set()
         for item, outcome in zip(sent, outcomes, strict=True):
+            group = (item.topic.get_topic_name(),
+                     item.key if item.partition is None else item.partition)  # fmt: skip
             if not isinstance(outcome, BaseException):
-                continue
-            if isinstance(outcome, asyncio.CancelledError):
+                if group not in behind_a_failure:
+                    continue
+                outcome = _AGAIN
+            elif isinstance(outcome, asyncio.CancelledError):
                 raise outcome
+            else:
+                behind_a_failure.add(group)
 
             def resend(item: _Sent = item) -> Awaitable[Awaitable[Any]]:
                 return item.topic.send(key=item.key, value=item.value, partition=item.partition)
 
             try:
                 await deliver(resend, f"{self.stage}: send to {item.topic.get_topic_name()}",
-                              first=_failed(outcome))  # fmt: skip
+                              first=None if outcome is _AGAIN else _failed(outcome))  # fmt: skip
             except Exception as exc:  # refused for the record's own sake
                 if any(e is item.event for e in refused):
                     continue
@@ -277,6 +302,10 @@ class Outbox:
                     item.event,
                 )  # fmt: skip
         return refused
+
+
+#: an acknowledged record sent again because an earlier one of its key failed
+_AGAIN = RuntimeError("sent again after an earlier record of its key")
 
 
 def _failed(exc: BaseException) -> asyncio.Future[Any]:
