@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.helpers.kafka import consume_until, json_values, unique_topic
 from workers.brokers.common import free_port
@@ -168,7 +169,11 @@ def test_worker_without_a_broker_retries_and_stops_cleanly_on_ctrl_c(tmp_path: P
             time.sleep(0.2)
         t0 = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
-        assert proc.wait(10) == 130
+        try:
+            rc = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"no exit 10 s after Ctrl-C; the worker's output:\n{log.read_text()}")
+        assert rc == 130, log.read_text()
         assert time.monotonic() - t0 < 5
     finally:
         if proc.poll() is None:

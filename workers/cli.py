@@ -59,7 +59,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     from workers.runtime.worker import run_worker
 
     try:
-        run_worker(_settings())
+        run_worker(_settings(), exit_on_interrupt=True)
     except SystemExit as stop:  # Faust ends its worker this way, 0 after a clean stop
         return stop.code if isinstance(stop.code, int) else 1
     return 0

@@ -6,14 +6,19 @@ a broker of its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from types import FrameType
 
 from workers.endpoints import bootstrap_of, quiet_client_logs
 from workers.settings import Settings
 
 RETRY_MAX_S = 30.0
+INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (as ``newsflow`` exits)
 
 
 def say(message: str) -> None:
@@ -83,6 +88,24 @@ async def wait_for_group_coordinator(bootstrap: str, group: str, timeout_s: floa
         await client.close()
 
 
+@contextlib.contextmanager
+def interrupt_exits(who: str) -> Iterator[None]:
+    """Ctrl-C ends the process at once while nothing is started yet (waiting for the broker,
+    creating topics): one line and exit 130. A KeyboardInterrupt handed to asyncio as a
+    cancellation can be swallowed by a client library on its way out, and the wait then goes
+    on; an exit here has nothing to clean up."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        say(f"{who}: interrupted")
+        os._exit(INTERRUPTED)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def bound_broker_outages(settings: Settings) -> None:
     """Reconnect back-off with jitter in every Kafka client of this process, and aiokafka's
     connection errors summarized while the broker is away (``kafka_backoff``, ``brokerlog``);
@@ -101,8 +124,12 @@ def bound_broker_outages(settings: Settings) -> None:
         )
 
 
-def run_worker(settings: Settings, who: str = "newsflow worker") -> None:
-    """Run the pipeline's Faust worker in the foreground until SIGINT/SIGTERM.
+def run_worker(
+    settings: Settings, who: str = "newsflow worker", exit_on_interrupt: bool = False
+) -> None:
+    """Run the pipeline's Faust worker in the foreground until SIGINT/SIGTERM. With
+    ``exit_on_interrupt`` (``newsflow worker``; not ``up``, which must stop its broker) Ctrl-C
+    before the worker starts ends the process at once (``interrupt_exits``).
 
     Raises SystemExit when the worker stops (Faust's way of ending).
     """
@@ -119,9 +146,10 @@ def run_worker(settings: Settings, who: str = "newsflow worker") -> None:
     tune_gc()  # fewer, shorter collections (see workers.gctune)
     bound_broker_outages(settings)
     bootstrap = bootstrap_of(settings.broker)
-    asyncio.run(wait_for_broker(bootstrap, settings, who))
-    pipeline = build_pipeline(settings)
-    asyncio.run(ensure_topics(bootstrap, settings, changelog_topics(pipeline.app)))
+    with interrupt_exits(who) if exit_on_interrupt else contextlib.nullcontext():
+        asyncio.run(wait_for_broker(bootstrap, settings, who))
+        pipeline = build_pipeline(settings)
+        asyncio.run(ensure_topics(bootstrap, settings, changelog_topics(pipeline.app)))
     # redirect_stdouts=False: what `up` says on stderr stays plain lines, not log records
     worker = faust.Worker(pipeline.app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
     # At level WARNING or above Faust's start-up spinner sets the root logger to DEBUG (its
