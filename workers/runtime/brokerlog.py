@@ -90,6 +90,8 @@ class BrokerOutageLog(logging.Filter):
         self._held = 0  # held back in this outage
         self._summary_at = 0.0
         self.outages = 0
+        self._passed_at: dict[str, float] = {}  # outside an outage: when a consequence passed
+        self._repeats: Counter[str] = Counter()  # ... and its repeats held back since
 
     @property
     def in_outage(self) -> bool:
@@ -103,7 +105,7 @@ class BrokerOutageLog(logging.Filter):
             now = self.clock()
             if self.since is None:
                 if kind == "during":
-                    return True
+                    return self._pass_once_per_window(str(record.msg), now)
                 self.since = self._summary_at = now
                 self._held = 0
                 self._window.clear()
@@ -118,6 +120,23 @@ class BrokerOutageLog(logging.Filter):
             if now - self._summary_at >= self.summary_every_s:
                 self._summary(now)
             return False
+
+    def _pass_once_per_window(self, msg: str, now: float) -> bool:
+        """Outside an outage a consequence passes once per summary window per kind: a
+        coordinator that moves, or is still loading its group right after the broker is back,
+        makes aiokafka repeat one line at every commit. The repeats are counted and said,
+        with their number, before the next line of that kind that passes."""
+        last = self._passed_at.get(msg)
+        if last is not None and now - last < self.summary_every_s:
+            self._repeats[msg] += 1
+            return False
+        self._passed_at[msg] = now
+        held = self._repeats.pop(msg, 0)
+        if held and last is not None:
+            self.out.info(
+                "%d more like the next line held back in the last %.0f s", held, now - last
+            )
+        return True
 
     def _summary(self, now: float) -> None:
         kinds = ", ".join(f"{n} x {msg.split(':')[0].split('%')[0].strip()}"
