@@ -270,29 +270,30 @@ class Outbox:
         if not sent:
             return []
         outcomes = await asyncio.gather(*(s.delivery for s in sent), return_exceptions=True)
+        if not any(isinstance(outcome, BaseException) for outcome in outcomes):
+            return []  # the usual case: every record acknowledged
         refused: list[Event] = []
         # Records of one key (or one chosen partition) after a failed one are sent again after
         # it, so the last copy of each stays the last record of its key: a downstream reader
         # takes the last version of an article as the current one.
         behind_a_failure: set[tuple[str, Any]] = set()
         for item, outcome in zip(sent, outcomes, strict=True):
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+            failed = isinstance(outcome, BaseException)
             group = (item.topic.get_topic_name(),
                      item.key if item.partition is None else item.partition)  # fmt: skip
-            if not isinstance(outcome, BaseException):
-                if group not in behind_a_failure:
-                    continue
-                outcome = _AGAIN
-            elif isinstance(outcome, asyncio.CancelledError):
-                raise outcome
-            else:
+            if failed:
                 behind_a_failure.add(group)
+            elif group not in behind_a_failure:
+                continue
 
             def resend(item: _Sent = item) -> Awaitable[Awaitable[Any]]:
                 return item.topic.send(key=item.key, value=item.value, partition=item.partition)
 
             try:
                 await deliver(resend, f"{self.stage}: send to {item.topic.get_topic_name()}",
-                              first=None if outcome is _AGAIN else _failed(outcome))  # fmt: skip
+                              first=_failed(outcome) if failed else None)  # fmt: skip
             except Exception as exc:  # refused for the record's own sake
                 if any(e is item.event for e in refused):
                     continue
@@ -302,10 +303,6 @@ class Outbox:
                     item.event,
                 )  # fmt: skip
         return refused
-
-
-#: an acknowledged record sent again because an earlier one of its key failed
-_AGAIN = RuntimeError("sent again after an earlier record of its key")
 
 
 def _failed(exc: BaseException) -> asyncio.Future[Any]:
